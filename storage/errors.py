@@ -1,0 +1,19 @@
+"""Storage errors: what went wrong in MongoDB, in terms the service can act on."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base of every error raised by the storage package."""
+
+
+class QueryTimeout(StorageError):
+    """The server stopped the operation at its time limit (maxTimeMS)."""
+
+
+class StoreUnavailable(StorageError):
+    """MongoDB could not be reached or did not answer in time."""
+
+
+class ConcurrentUpdate(StorageError):
+    """A document kept changing under an upsert; retries ran out."""

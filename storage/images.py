@@ -1,0 +1,231 @@
+"""The `images` collection: counts, pages, lookups, streams, deletes and merging upserts."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import InsertOne, ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from storage import documents
+from storage.errors import ConcurrentUpdate
+from storage.mongo import IMAGES, guarded, translated_errors
+from storage.query import SortPlan
+
+logger = logging.getLogger(__name__)
+
+Doc = dict[str, Any]
+Filter = Mapping[str, Any]
+
+# Fields a ListImage needs; nothing from the scan.
+LIST_PROJECTION = {
+    "name.fullName": 1,
+    "components": 1,
+    "cves": 1,
+    "fixableCves": 1,
+    "metadata.v1.created": 1,
+    "lastUpdated": 1,
+    "riskScore": 1,
+}
+_MAX_RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    inserted: int
+    updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    skip: int
+    limit: int  # 0 = no limit
+
+
+class ImageRepository:
+    """Reads and writes image documents; every query carries a time limit."""
+
+    def __init__(self, db: AsyncDatabase[Doc], *, max_time_ms: int) -> None:
+        self._images: AsyncCollection[Doc] = db[IMAGES]
+        self._max_time_ms = max_time_ms
+
+    async def count(self, flt: Filter) -> int:
+        # $match+$count rather than count_documents: same plan on MongoDB, and the
+        # local stand-in evaluates it natively.
+        async def run() -> int:
+            pipeline = [{"$match": dict(flt)}, {"$count": "n"}]
+            cursor = await self._images.aggregate(pipeline, maxTimeMS=self._max_time_ms)
+            rows = await cursor.to_list(1)
+            return int(rows[0]["n"]) if rows else 0
+
+        return await guarded(run)
+
+    async def get(self, digest: str) -> Doc | None:
+        return await guarded(
+            lambda: self._images.find_one(
+                {"_id": digest}, {"_search": 0, "_rev": 0}, max_time_ms=self._max_time_ms
+            )
+        )
+
+    async def find_page(
+        self, flt: Filter, plan: SortPlan, page: Page, *, projection: Mapping[str, int]
+    ) -> list[Doc]:
+        """One page of documents in the plan's order."""
+        if plan.find_sort is not None:
+            cursor = self._images.find(
+                dict(flt),
+                dict(projection),
+                sort=plan.find_sort,
+                skip=page.skip,
+                limit=page.limit,
+                max_time_ms=self._max_time_ms,
+            )
+            return await guarded(lambda: cursor.to_list(None))
+        pipeline = self._sort_pipeline(flt, plan)
+        if page.skip:
+            pipeline.append({"$skip": page.skip})
+        if page.limit:
+            pipeline.append({"$limit": page.limit})
+        pipeline.append({"$project": dict(projection)})
+
+        async def run() -> list[Doc]:
+            cursor = await self._images.aggregate(
+                pipeline, maxTimeMS=self._max_time_ms, allowDiskUse=True
+            )
+            return await cursor.to_list(None)
+
+        return await guarded(run)
+
+    def _sort_pipeline(self, flt: Filter, plan: SortPlan) -> list[dict[str, Any]]:
+        pipeline: list[dict[str, Any]] = [{"$match": dict(flt)}]
+        if plan.add_fields:
+            pipeline.append({"$addFields": plan.add_fields})
+        pipeline.append({"$sort": plan.sort})
+        return pipeline
+
+    async def ids(self, flt: Filter, plan: SortPlan, page: Page) -> list[str]:
+        rows = await self.find_page(flt, plan, page, projection={"_id": 1})
+        return [row["_id"] for row in rows]
+
+    async def delete_ids(self, ids: Sequence[str]) -> int:
+        if not ids:
+            return 0
+        deleted = 0
+        for start in range(0, len(ids), 1000):
+            chunk = list(ids[start : start + 1000])
+            result = await guarded(lambda c=chunk: self._images.delete_many({"_id": {"$in": c}}))
+            deleted += result.deleted_count
+        return deleted
+
+    async def delete_matching(self, flt: Filter) -> int:
+        result = await guarded(lambda: self._images.delete_many(dict(flt)))
+        return int(result.deleted_count)
+
+    async def stream(self, flt: Filter, *, batch_size: int, max_time_ms: int) -> AsyncIterator[Doc]:
+        """Every matching document, oldest update first, from one cursor.
+
+        The cursor is closed when the consumer stops early (client gone, timeout).
+        """
+        cursor = self._images.find(
+            dict(flt),
+            {"_search": 0, "_rev": 0},
+            sort=[("lastUpdated", 1), ("_id", 1)],
+            batch_size=batch_size,
+            max_time_ms=max_time_ms,
+        )
+        try:
+            async with translated_errors():
+                async for doc in cursor:
+                    yield doc
+        finally:
+            await cursor.close()
+
+    async def distinct_risk_scores(self) -> list[float]:
+        async def run() -> list[float]:
+            pipeline = [{"$group": {"_id": "$riskScore"}}]
+            cursor = await self._images.aggregate(pipeline, maxTimeMS=self._max_time_ms)
+            return [float(row["_id"] or 0.0) async for row in cursor]
+
+        return await guarded(run)
+
+    async def upsert_many(
+        self, images: Sequence[Doc], *, now: datetime, keep_last_updated: bool = False
+    ) -> UpsertResult:
+        """Insert or merge canonical images by id, following upstream's merge rules.
+
+        `lastUpdated` becomes `now`, unless `keep_last_updated` and the image carries one
+        (an import restores recorded state). Concurrent writers are detected by a
+        revision number and retried.
+
+        Raises:
+            ConcurrentUpdate: when an image kept changing over several retries.
+        """
+        pending: dict[str, Doc] = {}
+        for image in images:
+            stamp = image.get("lastUpdated") if keep_last_updated else None
+            doc = documents.to_stored(image, last_updated=stamp or now)
+            earlier = pending.get(doc["_id"])
+            pending[doc["_id"]] = documents.merge(doc, earlier) if earlier else doc
+        inserted = updated = 0
+        for _ in range(_MAX_RETRIES):
+            if not pending:
+                return UpsertResult(inserted, updated)
+            ins, upd, pending = await self._write_round(pending)
+            inserted += ins
+            updated += upd
+        raise ConcurrentUpdate(f"{len(pending)} images kept changing during the upsert")
+
+    async def _write_round(self, pending: dict[str, Doc]) -> tuple[int, int, dict[str, Doc]]:
+        """One optimistic write of every pending document; returns what must be retried."""
+        stored = await self._current(list(pending), {"_search": 0})
+        ops: list[InsertOne[Doc] | ReplaceOne[Doc]] = []
+        # A fresh token per write: after the bulk write, a document that does not carry
+        # our token was written by someone else in between, and is merged again.
+        written: dict[str, str] = {}
+        for digest, doc in pending.items():
+            token = written[digest] = secrets.token_hex(8)
+            old = stored.get(digest)
+            if old is None:
+                ops.append(InsertOne({**doc, "_rev": token}))
+                continue
+            merged = documents.merge(doc, old)
+            merged["_rev"] = token
+            ops.append(ReplaceOne({"_id": digest, "_rev": old.get("_rev")}, merged))
+        await self._bulk(ops)
+        after = await self._current(list(pending), {"_rev": 1})
+        retry = {d: pending[d] for d, rev in written.items() if after.get(d, {}).get("_rev") != rev}
+        inserted = sum(1 for d in written if d not in stored and d not in retry)
+        updated = sum(1 for d in written if d in stored and d not in retry)
+        return inserted, updated, retry
+
+    async def _bulk(self, ops: Sequence[InsertOne[Doc] | ReplaceOne[Doc]]) -> None:
+        try:
+            await guarded(lambda: self._images.bulk_write(list(ops), ordered=False))
+        except Exception as exc:
+            cause = exc.__cause__
+            # A duplicate key means another writer inserted first: the revision check retries it.
+            if not (isinstance(cause, BulkWriteError) and _only_duplicates(cause)):
+                raise
+
+    async def _current(self, ids: list[str], projection: Mapping[str, int]) -> dict[str, Doc]:
+        if not ids:
+            return {}
+
+        async def run() -> dict[str, Doc]:
+            cursor = self._images.find(
+                {"_id": {"$in": ids}}, dict(projection), max_time_ms=self._max_time_ms
+            )
+            return {doc["_id"]: doc async for doc in cursor}
+
+        return await guarded(run)
+
+
+def _only_duplicates(error: BulkWriteError) -> bool:
+    return all(e.get("code") == 11000 for e in error.details.get("writeErrors", []))

@@ -1,0 +1,101 @@
+"""MongoDB client, collections and start-up index creation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    ExecutionTimeout,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
+
+from storage.errors import QueryTimeout, StorageError, StoreUnavailable
+from storage.query import index_models
+
+logger = logging.getLogger(__name__)
+
+IMAGES = "images"
+WATCHED_IMAGES = "watched_images"
+
+T = TypeVar("T")
+
+
+def open_client(uri: str, *, timeout_ms: int) -> AsyncMongoClient[dict[str, Any]]:
+    """A client that fails fast when the server is away instead of hanging requests."""
+    return AsyncMongoClient(
+        uri,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        tz_aware=True,
+        appname="image-service",
+    )
+
+
+async def ping(db: AsyncDatabase[dict[str, Any]]) -> None:
+    """Raises StoreUnavailable when the server does not answer."""
+    await guarded(lambda: db.command("ping"))
+
+
+async def guarded(call: Callable[[], Awaitable[T]]) -> T:
+    """Run a driver call, turning driver exceptions into storage errors."""
+    try:
+        return await call()
+    except BaseException as exc:
+        raise translate_error(exc) from exc
+
+
+def translate_error(exc: BaseException) -> BaseException:
+    """The storage error for a driver exception; anything else passes through."""
+    if isinstance(exc, ExecutionTimeout):
+        return QueryTimeout("the query exceeded its time limit")
+    if isinstance(exc, ServerSelectionTimeoutError | ConnectionFailure | AutoReconnect):
+        return StoreUnavailable("the database is unavailable")
+    if isinstance(exc, OperationFailure) and exc.code == 50:  # MaxTimeMSExpired
+        return QueryTimeout("the query exceeded its time limit")
+    if isinstance(exc, PyMongoError):
+        # Driver text can carry the whole server reply; keep it in the log only.
+        logger.error("database operation failed: %s", exc)
+        return StorageError("database operation failed")
+    return exc
+
+
+@asynccontextmanager
+async def translated_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except BaseException as exc:
+        translated = translate_error(exc)
+        if translated is exc:
+            raise
+        raise translated from exc
+
+
+async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
+    """Create every index the search language needs; safe to run on every start.
+
+    An index the server refuses (an older conflicting definition, or a local store
+    that lacks the feature) is logged and skipped: queries stay correct without it.
+    """
+    created: list[str] = []
+    models: dict[str, list[IndexModel]] = {
+        IMAGES: index_models(),
+        WATCHED_IMAGES: [IndexModel([("lastChecked", 1)], name="idx_last_checked")],
+    }
+    for collection, indexes in models.items():
+        for model in indexes:
+            try:
+                created += await db[collection].create_indexes([model])
+            except OperationFailure as exc:
+                logger.warning(
+                    "index %s on %s not created: %s", model.document["name"], collection, exc
+                )
+    return created

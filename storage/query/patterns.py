@@ -1,0 +1,78 @@
+"""Regular expressions: validation of user patterns and the patterns the translator emits."""
+
+from __future__ import annotations
+
+import re
+
+from storage.query.errors import InvalidQuery
+
+# Upstream patterns must compile as Go RE2; RE2 has no backreferences or lookaround, and keeping
+# them out also keeps catastrophic backtracking out of the database's PCRE engine.
+_UNSUPPORTED_GROUPS = ("(?=", "(?!", "(?<=", "(?<!", "(?P=", "(?>")
+
+
+def _re2_violation(pattern: str) -> str | None:
+    """Name the first construct RE2 rejects (backreference, lookaround), None if none."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1 : i + 2]
+            if not in_class and nxt and nxt in "123456789":
+                return "backreferences"
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 1
+            i += pattern.startswith("^", i)
+            i += pattern.startswith("]", i)  # "[]…]" and "[^]…]": the first "]" is literal
+            continue
+        elif pattern.startswith(_UNSUPPORTED_GROUPS, i):
+            return "lookaround and atomic groups"
+        i += 1
+    return None
+
+
+def validate_regex(pattern: str, *, max_length: int, negated: bool = False) -> None:
+    """Check a user pattern: length cap, RE2 subset, compiles (also in its negated form).
+
+    Raises:
+        InvalidQuery: the pattern is too long, uses unsupported constructs or does not compile.
+    """
+    if len(pattern) > max_length:
+        raise InvalidQuery(f"regular expression is longer than {max_length} characters")
+    violation = _re2_violation(pattern)
+    if violation is not None:
+        raise InvalidQuery(f"regular expression uses {violation}, which are not supported")
+    try:
+        re.compile(pattern)
+        if negated:
+            re.compile(not_regex(pattern))
+    except re.error as exc:
+        raise InvalidQuery(f'invalid regular expression "{pattern}": {exc}') from None
+
+
+def prefix(text: str) -> str:
+    """Anchored literal prefix (index-friendly on the lower-cased copies)."""
+    return "^" + re.escape(text)
+
+
+def any_prefix(texts: list[str]) -> str:
+    """Anchored alternation of literal prefixes."""
+    return "^(?:" + "|".join(re.escape(t) for t in texts) + ")"
+
+
+def not_prefix(text: str) -> str:
+    """A string that does not start with ``text``.
+
+    Used where ``$nor``/``$not`` cannot go: inside ``$elemMatch`` and on arrays of strings.
+    """
+    return "^(?!" + re.escape(text) + ")"
+
+
+def not_regex(pattern: str) -> str:
+    """A string in which ``pattern`` matches nowhere (same use as ``not_prefix``)."""
+    return "^(?![\\s\\S]*?(?:" + pattern + "))"

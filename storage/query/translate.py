@@ -1,0 +1,205 @@
+"""``to_filter``: a parsed ``Query`` → a MongoDB filter on the ``images`` collection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storage.query import patterns
+from storage.query.fields import LABELS, LAYERS, PAIRS, Field, Kind, Level
+from storage.query.nodes import (
+    BoolIs,
+    Clause,
+    Compare,
+    DateBound,
+    DateCmp,
+    EnumIn,
+    Exists,
+    LabelMatch,
+    MatchAll,
+    Predicate,
+    Query,
+    Text,
+    TextMode,
+)
+from storage.query.priority import priority_condition
+from storage.query.truth import Cond, Outcome, Truth, all_of, any_of
+
+_VULN_ROW: Cond = {"v": True}
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """What translation needs besides the query: the clock and the live risk ranking.
+
+    ``risk_scores_desc`` holds the distinct image riskScores, highest first; it is needed only
+    when ``Query.uses_priority`` is true.
+    """
+
+    now: datetime
+    risk_scores_desc: Sequence[float] = ()
+
+
+def to_filter(query: Query, ctx: QueryContext) -> dict[str, Any]:
+    """Translate a parsed query: clauses ANDed, values of one clause ORed.
+
+    All component and CVE clauses go into one ``$elemMatch`` on the flat pairs so that they hold
+    for the same (component, vulnerability) row; the Dockerfile clauses likewise on the layers.
+    Only operators from a fixed set are emitted; user text appears only as values.
+    """
+    now = ctx.now if ctx.now.tzinfo else ctx.now.replace(tzinfo=UTC)
+    top: list[Outcome] = []
+    rows: dict[str, list[Outcome]] = {PAIRS: [], LAYERS: []}
+    vuln = False
+    for clause in query.clauses:
+        array = clause.field.array
+        if array is None:
+            top.append(_image_clause(clause, now, ctx.risk_scores_desc))
+        elif all(v == Exists(False) for v in clause.values):
+            top.append(_no_rows(clause.field))
+        else:
+            rows[array].append(_row_clause(clause, now))
+            vuln = vuln or clause.field.level is Level.CVE
+    for array, conds in rows.items():
+        if conds:
+            head: list[Outcome] = [dict(_VULN_ROW)] if vuln and array == PAIRS else []
+            inner = all_of(head + conds)
+            # ALWAYS here only if every row condition is vacuous; none of the kinds yields that.
+            top.append(inner if isinstance(inner, Truth) else {array: {"$elemMatch": inner}})
+    result = all_of(top)
+    if result is Truth.NEVER:
+        return {"_id": {"$in": []}}  # no document satisfies it
+    return {} if result is Truth.ALWAYS else result
+
+
+def _no_rows(field: Field) -> Cond:
+    """``-`` on a joined field: the image has no row of that level at all."""
+    if field.level is Level.CVE:
+        return {"$nor": [{PAIRS: {"$elemMatch": dict(_VULN_ROW)}}]}
+    return {LAYERS if field.level is Level.LAYER else PAIRS: {"$size": 0}}
+
+
+def _image_clause(clause: Clause, now: datetime, scores: Sequence[float]) -> Outcome:
+    field = clause.field
+    outcomes: list[Outcome] = []
+    for pred in clause.values:
+        if field.ranked and isinstance(pred, Compare):
+            outcomes.append(priority_condition(pred, scores))
+        else:
+            outcomes.append(_condition(field, field.full_path, pred, now, inner=False))
+    return any_of(outcomes)
+
+
+def _row_clause(clause: Clause, now: datetime) -> Outcome:
+    field, values = clause.field, clause.values
+    if field.kind is Kind.ENUM:
+        values = _merge_enum_values(values)
+    plain = [v for v in values if isinstance(v, Text) and v.mode is TextMode.PREFIX]
+    if len(values) > 1 and len(plain) == len(values) and not any(t.negated for t in plain):
+        # One anchored alternation instead of $or: same meaning, and it also runs on
+        # stores that cannot evaluate $or inside $elemMatch.
+        return {field.path: {"$regex": patterns.any_prefix([t.text for t in plain])}}
+    return any_of([_condition(field, field.path, v, now, inner=True) for v in values])
+
+
+def _merge_enum_values(values: tuple[Predicate, ...]) -> tuple[Predicate, ...]:
+    """OR of enum values = union of their number sets (``*`` covers every set)."""
+    if Exists(True) in values:
+        return (Exists(True),)
+    numbers: frozenset[int] = frozenset()
+    for value in values:
+        if isinstance(value, EnumIn):
+            numbers |= value.numbers
+    return (EnumIn(numbers),)
+
+
+def _condition(field: Field, path: str, pred: Predicate, now: datetime, *, inner: bool) -> Outcome:
+    """One value as a condition on ``path`` (relative to the row when ``inner``)."""
+    match pred:
+        case Exists(present=present):
+            return _exists(path, present, array=field.kind is Kind.STRINGS)
+        case MatchAll():
+            return Truth.ALWAYS
+        case Text():
+            return _text(path, pred, inner=inner, array=field.kind is Kind.STRINGS)
+        case LabelMatch():
+            return _label(pred)
+        case Compare(ops=ops):
+            return _compare(path, dict(ops))
+        case BoolIs(value=value):
+            return {path: value}
+        case EnumIn(numbers=numbers):
+            return _enum(path, numbers)
+        case DateCmp(bounds=bounds):
+            return _compare(path, {b.op: _instant(b, now) for b in bounds})
+    raise TypeError(f"unexpected predicate {pred!r}")  # pragma: no cover - exhaustive match
+
+
+def _instant(bound: DateBound, now: datetime) -> datetime:
+    return bound.at if bound.at is not None else now - timedelta(days=bound.days_ago or 0)
+
+
+def _compare(path: str, ops: dict[str, Any]) -> Cond:
+    if list(ops) == ["$eq"]:
+        return {path: ops["$eq"]}
+    return {path: ops}
+
+
+def _exists(path: str, present: bool, *, array: bool) -> Cond:
+    if array:  # string arrays are always stored; "set" means non-empty
+        empty = {path: {"$size": 0}}
+        return {"$nor": [empty]} if present else empty
+    is_set = {path: {"$exists": True, "$ne": None}}
+    return is_set if present else {"$nor": [is_set]}
+
+
+def _text(path: str, text: Text, *, inner: bool, array: bool) -> Cond:
+    """String match on a lower-cased copy.
+
+    Negated prefix/regex matches use ``$nor`` on scalar image fields. Inside ``$elemMatch`` and
+    on string arrays they become a negative-lookahead ``$regex`` instead: the same meaning on
+    these always-string values, and it needs neither ``$not`` nor ``$nor`` where the local
+    stand-in store cannot evaluate them.
+    """
+    if text.mode is TextMode.EXACT:
+        expr: Cond = {"$ne": text.text} if text.negated else {"$eq": text.text}
+        if array:
+            return {path: {"$elemMatch": expr}}
+        return {path: expr} if text.negated else {path: text.text}
+    lookahead = text.negated and (inner or array)
+    if text.mode is TextMode.PREFIX:
+        pattern = patterns.not_prefix(text.text) if lookahead else patterns.prefix(text.text)
+    else:
+        pattern = patterns.not_regex(text.text) if lookahead else text.text
+    if array:
+        return {path: {"$elemMatch": {"$regex": pattern}}}
+    if text.negated and not lookahead:
+        return {"$nor": [{path: {"$regex": pattern}}]}
+    return {path: {"$regex": pattern}}
+
+
+def _label(match: LabelMatch) -> Cond:
+    """Image Label: one map entry ``{k, v}`` matching both the key and the value parts."""
+    if match.key is None and match.value is None:  # "=": any label at all
+        return {"$nor": [{LABELS: {"$size": 0}}]}
+    entry: list[Outcome] = []
+    if match.key is not None:
+        entry.append(_text("k", match.key, inner=True, array=False))
+    if match.value is not None:
+        entry.append(_text("v", match.value, inner=True, array=False))
+    cond = {LABELS: {"$elemMatch": all_of(entry)}}
+    return {"$nor": [cond]} if match.absent else cond
+
+
+def _enum(path: str, numbers: frozenset[int]) -> Outcome:
+    """A set of enum numbers; a contiguous run becomes a range (no $in inside $elemMatch)."""
+    if not numbers:
+        return Truth.NEVER
+    low, high = min(numbers), max(numbers)
+    if low == high:
+        return {path: low}
+    if high - low + 1 == len(numbers):
+        return {path: {"$gte": low, "$lte": high}}
+    return {path: {"$in": sorted(numbers)}}

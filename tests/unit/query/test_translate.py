@@ -1,0 +1,321 @@
+"""to_filter(): query text → MongoDB filter tables for every field type and combination."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from storage.query import QueryContext, parse, to_filter
+from storage.query.fields import all_fields
+
+CTX = QueryContext(now=datetime(2024, 6, 15, tzinfo=UTC))
+NEVER: dict[str, Any] = {"_id": {"$in": []}}
+PAIRS = "_search.pairs"
+LABELS = "_search.labels"
+
+
+def _pairs(**cond: Any) -> dict[str, Any]:
+    return {PAIRS: {"$elemMatch": cond}}
+
+
+def _vuln(**cond: Any) -> dict[str, Any]:
+    return {PAIRS: {"$elemMatch": {"v": True, **cond}}}
+
+
+def _f(text: str) -> dict[str, Any]:
+    return to_filter(parse(text), CTX)
+
+
+IMAGE_STRING_CASES: list[tuple[str, Any]] = [
+    ("", {}),
+    ("Image:docker.io/library/nginx", {"_search.full": {"$regex": r"^docker\.io/library/nginx"}}),
+    ("Image:Docker.IO", {"_search.full": {"$regex": r"^docker\.io"}}),
+    ("Image:r/.*nginx.*", {"_search.full": {"$regex": ".*nginx.*"}}),
+    ("Image:r/NGINX", {"_search.full": {"$regex": "nginx"}}),
+    ("Image:!stackrox.io", {"$nor": [{"_search.full": {"$regex": r"^stackrox\.io"}}]}),
+    ("Image:!r/^quay", {"$nor": [{"_search.full": {"$regex": "^quay"}}]}),
+    ('Image:"docker.io/library/nginx:1.25"', {"_search.full": "docker.io/library/nginx:1.25"}),
+    ('Image:"Docker.io/X"', {"_search.full": "docker.io/x"}),  # exact is case-insensitive
+    ('Image:!"docker.io/x"', {"_search.full": {"$ne": "docker.io/x"}}),
+    ('Image:""', {"_search.full": ""}),
+    ("Image:*", {"_search.full": {"$exists": True, "$ne": None}}),
+    ("Image:-", {"$nor": [{"_search.full": {"$exists": True, "$ne": None}}]}),
+    ("Image Sha:sha256:4645", {"_search.sha": {"$regex": "^sha256:4645"}}),
+    ("Image Registry:quay.io", {"_search.registry": {"$regex": r"^quay\.io"}}),
+    ("Image Remote:rhacs-eng/qa", {"_search.remote": {"$regex": r"^rhacs\-eng/qa"}}),
+    ("Image User:root", {"_search.user": {"$regex": "^root"}}),
+    ("Image OS:debian", {"_search.os": {"$regex": "^debian"}}),
+    ("Operating System:Alpine:3", {"_search.os": {"$regex": "^alpine:3"}}),
+    (
+        "Image Tag:busybox-1-31,busybox-1-32",
+        {
+            "$or": [
+                {"_search.tag": {"$regex": r"^busybox\-1\-31"}},
+                {"_search.tag": {"$regex": r"^busybox\-1\-32"}},
+            ]
+        },
+    ),
+    (
+        "Image Tag:a,",  # the trailing empty value matches every non-null tag
+        {"$or": [{"_search.tag": {"$regex": "^a"}}, {"_search.tag": {"$regex": "^"}}]},
+    ),
+    (
+        "Image Registry:quay.io+Image Remote:rhacs-eng/qa-multi-arch",
+        {
+            "_search.registry": {"$regex": r"^quay\.io"},
+            "_search.remote": {"$regex": r"^rhacs\-eng/qa\-multi\-arch"},
+        },
+    ),
+    # user text is escaped, never an operator
+    ("Image:a.b*c(d)[e]$f^g|h+", {"_search.full": {"$regex": r"^a\.b\*c\(d\)\[e\]\$f\^g\|h\+"}}),
+    ("Image:$where", {"_search.full": {"$regex": r"^\$where"}}),
+    (
+        "Image:a+image:b",  # differently cased repeats are ANDed
+        {"_search.full": {"$regex": "^a"}, "$and": [{"_search.full": {"$regex": "^b"}}]},
+    ),
+]
+
+STRING_ARRAY_CASES: list[tuple[str, Any]] = [
+    ("Image Command:nginx", {"_search.cmd": {"$elemMatch": {"$regex": "^nginx"}}}),
+    ("Image Command:!nginx", {"_search.cmd": {"$elemMatch": {"$regex": "^(?!nginx)"}}}),
+    ('Image Command:"-G"', {"_search.cmd": {"$elemMatch": {"$eq": "-g"}}}),
+    ('Image Command:!"-g"', {"_search.cmd": {"$elemMatch": {"$ne": "-g"}}}),
+    ("Image Entrypoint:r/entry", {"_search.ep": {"$elemMatch": {"$regex": "entry"}}}),
+    (
+        "Image Volumes:!r/data",
+        {"_search.vol": {"$elemMatch": {"$regex": r"^(?![\s\S]*?(?:data))"}}},
+    ),
+    ("Image Volumes:*", {"$nor": [{"_search.vol": {"$size": 0}}]}),
+    ("Image Volumes:-", {"_search.vol": {"$size": 0}}),
+]
+
+MAP_CASES: list[tuple[str, Any]] = [
+    ("Image Label:*", {}),
+    (
+        "Image Label:maintainer=NGINX",
+        {LABELS: {"$elemMatch": {"k": {"$regex": "^maintainer"}, "v": {"$regex": "^nginx"}}}},
+    ),
+    ("Image Label:app", {LABELS: {"$elemMatch": {"k": {"$regex": "^app"}}}}),
+    ("Image Label:App=", {LABELS: {"$elemMatch": {"k": "app"}}}),
+    ("Image Label:!app=", {"$nor": [{LABELS: {"$elemMatch": {"k": "app"}}}]}),
+    ("Image Label:!app", {"$nor": [{LABELS: {"$elemMatch": {"k": {"$regex": "^app"}}}}]}),
+    ("Image Label:=web", {LABELS: {"$elemMatch": {"v": {"$regex": "^web"}}}}),
+    ("Image Label:=", {"$nor": [{LABELS: {"$size": 0}}]}),
+    (
+        "Image Label:app=!web",
+        {LABELS: {"$elemMatch": {"k": {"$regex": "^app"}, "v": {"$regex": "^(?!web)"}}}},
+    ),
+    ('Image Label:"app"=r/w.b', {LABELS: {"$elemMatch": {"k": "app", "v": {"$regex": "w.b"}}}}),
+    ("Image Label:-", {LABELS: {"$elemMatch": {"k": {"$regex": r"^\-"}}}}),
+    ("Image Label:*,app", {}),
+]
+
+IMAGE_NUMBER_CASES: list[tuple[str, Any]] = [
+    ("Image Top CVSS:>=9", {"topCvss": {"$gte": 9.0}}),
+    ("Image CVE Count:5", {"cves": 5.0}),
+    ("Component Count:0-3", {"components": {"$gt": 0.0, "$lt": 3.0}}),
+    ("Fixable CVE Count:>0", {"fixableCves": {"$gt": 0.0}}),
+    ("Image Risk Score:<= 1.234", {"riskScore": {"$lte": 1.23}}),
+    ("Image Top CVSS:*", {"topCvss": {"$exists": True, "$ne": None}}),
+    ("Image Top CVSS:-", {"$nor": [{"topCvss": {"$exists": True, "$ne": None}}]}),
+    ("Image Top CVSS:<1,>9", {"$or": [{"topCvss": {"$lt": 1.0}}, {"topCvss": {"$gt": 9.0}}]}),
+    ("Image Scan Time:*", {"scan.scanTime": {"$exists": True, "$ne": None}}),
+    (
+        "Image Signature Fetched Time:-",
+        {"$nor": [{"signature.fetched": {"$exists": True, "$ne": None}}]},
+    ),
+]
+
+PAIR_CASES: list[tuple[str, Any]] = [
+    ("Component:openssl", _pairs(c={"$regex": "^openssl"})),
+    ("Component:!openssl", _pairs(c={"$regex": "^(?!openssl)"})),
+    ("Component:r/ssl$", _pairs(c={"$regex": "ssl$"})),
+    ("Component:!r/ssl", _pairs(c={"$regex": r"^(?![\s\S]*?(?:ssl))"})),
+    ('Component Version:"3.0.11-1"', _pairs(cv="3.0.11-1")),
+    ("Component:*", _pairs(c={"$exists": True, "$ne": None})),
+    ("Component:-", {PAIRS: {"$size": 0}}),
+    ("Component Location:/usr", _pairs(cl={"$regex": "^/usr"})),
+    ("Component ID:openssl#3", _pairs(cid={"$regex": "^openssl\\#3"})),
+    ("Component Top CVSS:>7", _pairs(ctc={"$gt": 7.0})),
+    ("Component Risk Score:1.5", _pairs(crs=1.5)),
+    ("Component Risk Priority:<=2", _pairs(cp={"$lte": 2.0})),
+    ("Component Source:OS", _pairs(cs=0)),
+    ("Component Source:!OS", _pairs(cs={"$gte": 1, "$lte": 7})),
+    ("Component Source:PYTHON,GO", _pairs(cs={"$in": [1, 7]})),
+    ("Component Layer Type:BASE_IMAGE", _pairs(lt=1)),
+    ("Component Source:*", _pairs(cs={"$exists": True, "$ne": None})),
+    ("CVE:CVE-2023-5678", _vuln(cve={"$regex": r"^cve\-2023\-5678"})),
+    ('CVE:"CVE-2023-5678"', _vuln(cve="cve-2023-5678")),
+    ('CVE:!"CVE-1"', _vuln(cve={"$ne": "cve-1"})),
+    ("CVE:!CVE-1", _vuln(cve={"$regex": r"^(?!cve\-1)"})),
+    ("CVE:!r/^cve", _vuln(cve={"$regex": r"^(?![\s\S]*?(?:^cve))"})),
+    (
+        "CVE:CVE-2021-1234,CVE-2022-1",  # prefixes of one clause: one anchored alternation
+        _vuln(cve={"$regex": r"^(?:cve\-2021\-1234|cve\-2022\-1)"}),
+    ),
+    (
+        'CVE:CVE-1,"CVE-2"',
+        _vuln(**{"$or": [{"cve": {"$regex": r"^cve\-1"}}, {"cve": "cve-2"}]}),
+    ),
+    ("CVE:*", _vuln(cve={"$exists": True, "$ne": None})),
+    ("CVE:-", {"$nor": [{PAIRS: {"$elemMatch": {"v": True}}}]}),
+    ("CVSS:-", {"$nor": [{PAIRS: {"$elemMatch": {"v": True}}}]}),
+    ("CVSS:>7", _vuln(cvss={"$gt": 7.0})),
+    ("CVSS:7.5", _vuln(cvss=7.5)),
+    ("CVSS:5-8", _vuln(cvss={"$gt": 5.0, "$lt": 8.0})),
+    ("CVSS:<1,>9", _vuln(**{"$or": [{"cvss": {"$lt": 1.0}}, {"cvss": {"$gt": 9.0}}]})),
+    ("Severity:CRITICAL", _vuln(sev=4)),
+    ("Severity:IMPORTANT,CRITICAL", _vuln(sev={"$gte": 3, "$lte": 4})),
+    ("Severity:>=IMPORTANT", _vuln(sev={"$gte": 3, "$lte": 4})),
+    ("Severity:>IMPORTANT", _vuln(sev=4)),
+    ("Severity:<MODERATE", _vuln(sev={"$gte": 0, "$lte": 1})),
+    ("Severity:LOW,CRITICAL", _vuln(sev={"$in": [1, 4]})),
+    ("Severity:r/low|crit", _vuln(sev={"$in": [1, 4]})),
+    ("Severity:*,LOW", _vuln(sev={"$exists": True, "$ne": None})),
+    ("Severity:zzz", NEVER),  # no name matches: the query matches nothing
+    ("Severity:zzz,LOW", _vuln(sev=1)),
+    ("Vulnerability State:!OBSERVED", _vuln(st={"$gte": 1, "$lte": 2})),
+    ("Fixable:true", _vuln(fix=True)),
+    ("Fixable:f", _vuln(fix=False)),
+    ("Fixable:*", _vuln(fix={"$exists": True, "$ne": None})),
+    ("CISA KEV:true", _vuln(kev=True)),
+    ("CVE Snoozed:false", _vuln(snz=False)),
+    ("Fixed By:3.0", _vuln(fb={"$regex": r"^3\.0"})),
+    ("Impact Score:>=3.6", _vuln(imp={"$gte": 3.6})),
+    ("NVD CVSS:>9", _vuln(nvd={"$gt": 9.0})),
+    ("EPSS Probability:>0.5", _vuln(epss={"$gt": 0.5})),
+    ("Advisory Name:RHSA", _vuln(an={"$regex": "^rhsa"})),
+    ("Advisory Link:https", _vuln(al={"$regex": "^https"})),
+    ("CVE ID:cve-1#openssl", _vuln(vid={"$regex": r"^cve\-1\#openssl"})),
+    (
+        "CVE Published On:*",
+        _vuln(pub={"$exists": True, "$ne": None}),
+    ),
+]
+
+COMBINATION_CASES: list[tuple[str, Any]] = [
+    (
+        "Component:openssl+CVE:CVE-2023-5678",  # same (component, vulnerability) row
+        _vuln(c={"$regex": "^openssl"}, cve={"$regex": r"^cve\-2023\-5678"}),
+    ),
+    ("CVSS:>7+Fixable:true", _vuln(cvss={"$gt": 7.0}, fix=True)),
+    ("CVE:CVE-2019-11068+Fixable:true", _vuln(cve={"$regex": r"^cve\-2019\-11068"}, fix=True)),
+    (
+        "Component:openssl+Component Version:!3",
+        _pairs(c={"$regex": "^openssl"}, cv={"$regex": "^(?!3)"}),
+    ),
+    (
+        "CVSS:>5+cvss:<9",  # two clauses on one key share its operator document
+        _vuln(cvss={"$gt": 5.0, "$lt": 9.0}),
+    ),
+    (
+        "CVSS:<1,>9+Severity:LOW,CRITICAL+CVE:!a,b",
+        _vuln(
+            **{
+                "$or": [{"cvss": {"$lt": 1.0}}, {"cvss": {"$gt": 9.0}}],
+                "sev": {"$in": [1, 4]},
+                "$and": [
+                    {"$or": [{"cve": {"$regex": "^(?!a)"}}, {"cve": {"$regex": "^b"}}]},
+                ],
+            }
+        ),
+    ),
+    (
+        "Image:docker.io+CVE:-",
+        {
+            "_search.full": {"$regex": r"^docker\.io"},
+            "$nor": [{PAIRS: {"$elemMatch": {"v": True}}}],
+        },
+    ),
+    (
+        "Component:openssl+CVE:-",  # no vulnerability at all, and some openssl component
+        {
+            "$nor": [{PAIRS: {"$elemMatch": {"v": True}}}],
+            PAIRS: {"$elemMatch": {"c": {"$regex": "^openssl"}}},
+        },
+    ),
+    (
+        "Image:!a+Image Tag:!b+CVE:-",  # negations merge into one $nor
+        {
+            "$nor": [
+                {"_search.full": {"$regex": "^a"}},
+                {"_search.tag": {"$regex": "^b"}},
+                {PAIRS: {"$elemMatch": {"v": True}}},
+            ]
+        },
+    ),
+    (
+        "Dockerfile Instruction Keyword:RUN+Dockerfile Instruction Value:apt-get",
+        {
+            "_search.layers": {
+                "$elemMatch": {"ins": {"$regex": "^run"}, "val": {"$regex": r"^apt\-get"}}
+            }
+        },
+    ),
+    ("Dockerfile Instruction Keyword:-", {"_search.layers": {"$size": 0}}),
+    (
+        "Dockerfile Instruction Value:a,b+Component:c",
+        {
+            "_search.layers": {"$elemMatch": {"val": {"$regex": "^(?:a|b)"}}},
+            PAIRS: {"$elemMatch": {"c": {"$regex": "^c"}}},
+        },
+    ),
+    ("Image:x+Severity:zzz", NEVER),
+    (
+        "Component:-+CVE:x",  # contradictory but well-formed
+        {PAIRS: {"$size": 0, "$elemMatch": {"v": True, "cve": {"$regex": "^x"}}}},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    IMAGE_STRING_CASES
+    + STRING_ARRAY_CASES
+    + MAP_CASES
+    + IMAGE_NUMBER_CASES
+    + PAIR_CASES
+    + COMBINATION_CASES,
+)
+def test_to_filter(text: str, expected: dict[str, Any]) -> None:
+    assert _f(text) == expected
+
+
+ALLOWED_OPERATORS = {
+    "$regex", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$exists", "$elemMatch",
+    "$size", "$nor", "$or", "$and",
+}  # fmt: skip
+ELEMENT_KEYS = {"v", "k", "ins", "val"} | {f.path for f in all_fields()}
+PATHS = {f.full_path for f in all_fields()} | {"_id", PAIRS, "_search.layers"}
+
+
+def _keys(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {k for v in node.values() for k in _keys(v)}
+    if isinstance(node, list):
+        return {k for v in node for k in _keys(v)}
+    return set()
+
+
+HOSTILE = [
+    "Image:$where",
+    'Image:"$gt"',
+    "Image:r/$ne",
+    "Image Label:$where=$gt",
+    "Image Label:r/$or=!$and",
+    "CVE:$expr,!$nor",
+    "Component:{'$gt': ''}",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [text for text, _ in IMAGE_STRING_CASES + MAP_CASES + PAIR_CASES + COMBINATION_CASES] + HOSTILE,
+)
+def test_only_allow_listed_operators_and_registry_paths(text: str) -> None:
+    keys = _keys(_f(text))
+    operators = {k for k in keys if k.startswith("$")}
+    assert operators <= ALLOWED_OPERATORS
+    assert keys - operators <= PATHS | ELEMENT_KEYS

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the Image Service wire format: storage.Image, requests, responses."""

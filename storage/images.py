@@ -24,13 +24,13 @@ logger = logging.getLogger(__name__)
 Doc = dict[str, Any]
 Filter = Mapping[str, Any]
 
-# Fields a ListImage needs; nothing from the scan.
-LIST_PROJECTION = {
-    "name.fullName": 1,
+# Fields a ListImage needs, nothing from the scan; nested values come out under flat names.
+LIST_PROJECTION: dict[str, Any] = {
+    "fullName": "$name.fullName",
+    "created": "$metadata.v1.created",
     "components": 1,
     "cves": 1,
     "fixableCves": 1,
-    "metadata.v1.created": 1,
     "lastUpdated": 1,
     "riskScore": 1,
 }
@@ -53,19 +53,16 @@ class ImageRepository:
     """Reads and writes image documents; every query carries a time limit."""
 
     def __init__(self, db: AsyncDatabase[Doc], *, max_time_ms: int) -> None:
+        self._db = db
         self._images: AsyncCollection[Doc] = db[IMAGES]
         self._max_time_ms = max_time_ms
 
     async def count(self, flt: Filter) -> int:
-        # $match+$count rather than count_documents: same plan on MongoDB, and the
-        # local stand-in evaluates it natively.
-        async def run() -> int:
-            pipeline = [{"$match": dict(flt)}, {"$count": "n"}]
-            cursor = await self._images.aggregate(pipeline, maxTimeMS=self._max_time_ms)
-            rows = await cursor.to_list(1)
-            return int(rows[0]["n"]) if rows else 0
-
-        return await guarded(run)
+        # The count command: one round trip, index-covered where it can be; the local
+        # stand-in also evaluates date filters correctly here (not in $match+$count).
+        command = {"count": IMAGES, "query": dict(flt), "maxTimeMS": self._max_time_ms}
+        reply = await guarded(lambda: self._db.command(command))
+        return int(reply["n"])
 
     async def get(self, digest: str) -> Doc | None:
         return await guarded(
@@ -75,19 +72,13 @@ class ImageRepository:
         )
 
     async def find_page(
-        self, flt: Filter, plan: SortPlan, page: Page, *, projection: Mapping[str, int]
+        self, flt: Filter, plan: SortPlan, page: Page, *, projection: Mapping[str, Any]
     ) -> list[Doc]:
-        """One page of documents in the plan's order."""
-        if plan.find_sort is not None:
-            cursor = self._images.find(
-                dict(flt),
-                dict(projection),
-                sort=plan.find_sort,
-                skip=page.skip,
-                limit=page.limit,
-                max_time_ms=self._max_time_ms,
-            )
-            return await guarded(lambda: cursor.to_list(None))
+        """One page of documents in the plan's order.
+
+        Always a pipeline: `$match` + `$sort` + `$skip` + `$limit` is planned like a find
+        (indexes included), and `$project` may compute flat fields from nested paths.
+        """
         pipeline = self._sort_pipeline(flt, plan)
         if page.skip:
             pipeline.append({"$skip": page.skip})
@@ -105,6 +96,9 @@ class ImageRepository:
 
     def _sort_pipeline(self, flt: Filter, plan: SortPlan) -> list[dict[str, Any]]:
         pipeline: list[dict[str, Any]] = [{"$match": dict(flt)}]
+        if plan.find_sort is not None:
+            pipeline.append({"$sort": dict(plan.find_sort)})
+            return pipeline
         if plan.add_fields:
             pipeline.append({"$addFields": plan.add_fields})
         pipeline.append({"$sort": plan.sort})

@@ -1,0 +1,105 @@
+"""The `image-service` command: serve, import, seed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from app.config import Settings, SettingsError, load_settings
+
+logger = logging.getLogger(__name__)
+
+LOCAL_STORE_PORT = 27017
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="image-service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the REST API")
+    serve.add_argument("--host", help="listen address (IMAGE_SERVICE_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (IMAGE_SERVICE_PORT, default 8080)")
+    serve.add_argument(
+        "--local-store",
+        metavar="DIR",
+        type=Path,
+        help="start a local nx-27017 store with its data in DIR and use it",
+    )
+    serve.add_argument(
+        "--local-store-port", type=int, default=LOCAL_STORE_PORT, help="port of the local store"
+    )
+    imp = commands.add_parser(
+        "import", help="load images from NDJSON (storage.Image or export lines)"
+    )
+    imp.add_argument("path", help="file to read; - for standard input; .gz is decompressed")
+    imp.add_argument("--skip-invalid", action="store_true", help="import the valid lines anyway")
+    imp.add_argument("--batch-size", type=int, default=100, help="images per write")
+    seed = commands.add_parser("seed", help="store reproducible synthetic images")
+    seed.add_argument("--count", type=int, required=True)
+    seed.add_argument("--seed", type=int, default=0)
+    seed.add_argument("--profile", choices=["small", "realistic"], default="small")
+    seed.add_argument("--out", help="write export-style NDJSON to this file (- = stdout) instead")
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        print(f"image-service: configuration error: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    if args.command == "serve":
+        return _serve(settings, args)
+    if args.command == "import":
+        from app.importer import run_import
+
+        return asyncio.run(run_import(settings, args.path, args.skip_invalid, args.batch_size))
+    from app.seeder import run_seed, write_seed
+
+    if args.count < 0:
+        print("image-service seed: --count must be >= 0", file=sys.stderr)
+        return 2
+    if args.out is not None:
+        return write_seed(args.count, args.seed, args.profile, args.out)
+    return asyncio.run(run_seed(settings, args.count, args.seed, args.profile))
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from app.local_store import LocalStoreError, start_local_store
+    from app.main import create_app
+
+    settings = settings.with_overrides(host=args.host, port=args.port)
+    store = None
+    if args.local_store is not None:
+        try:
+            store = start_local_store(args.local_store, port=args.local_store_port)
+        except LocalStoreError as exc:
+            print(f"image-service: {exc}", file=sys.stderr)
+            return 1
+        settings = settings.with_overrides(mongodb_uri=store.uri + settings.database)
+    try:
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            shutdown_timeout=30,
+            access_log=None,
+            print=lambda text: logger.info("%s", text.strip()),
+        )
+    finally:
+        if store is not None:
+            store.stop()
+    return 0

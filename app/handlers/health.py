@@ -1,0 +1,26 @@
+"""Health endpoints: ping, liveness, readiness."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp_apigami import docs
+
+from app.http import json_response
+from app.keys import DB
+from storage.mongo import ping
+
+
+@docs(tags=["Health"], summary="Ping: the service answers")
+async def ping_v1(request: web.Request) -> web.Response:
+    return json_response(request, {"status": "ok"})
+
+
+async def livez(request: web.Request) -> web.Response:
+    """Liveness never touches the database: a slow database must not restart the pod."""
+    return json_response(request, {"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the database answers a ping."""
+    await ping(request.app[DB])
+    return json_response(request, {"status": "ok"})

@@ -1,0 +1,81 @@
+"""Handlers of the image endpoints: count, list, get, delete, cache invalidation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from aiohttp_apigami import docs, querystring_schema, response_schema
+
+from app.http import json_response
+from app.keys import IMAGES, METADATA_CACHE
+from app.services.images import Pagination
+from schemas import requests, responses
+from schemas.image import ImageSchema
+
+
+def _pagination(params: dict[str, Any]) -> Pagination:
+    return Pagination(
+        limit=params["limit"],
+        offset=params["offset"],
+        sort_field=params["sort_field"],
+        sort_reversed=params["sort_reversed"],
+        aggr_func=params["aggr_func"],
+        aggr_distinct=params["aggr_distinct"],
+    )
+
+
+@docs(tags=["ImageService"], summary="CountImages: number of images matching a query")
+@querystring_schema(requests.RawQueryParams)
+@response_schema(responses.CountImagesResponse, 200)
+async def count_images(request: web.Request) -> web.Response:
+    params = requests.RawQueryParams().load(request.query)
+    count = await request.app[IMAGES].count(params["query"])
+    return json_response(request, {"count": count})
+
+
+@docs(tags=["ImageService"], summary="ListImages: image summaries, paginated and sorted")
+@querystring_schema(requests.RawQueryParams)
+@response_schema(responses.ListImagesResponse, 200)
+async def list_images(request: web.Request) -> web.Response:
+    params = requests.RawQueryParams().load(request.query)
+    images = await request.app[IMAGES].list(params["query"], _pagination(params))
+    return json_response(request, {"images": images})
+
+
+@docs(tags=["ImageService"], summary="GetImage: one image with its scan, by digest")
+@querystring_schema(requests.GetImageParams)
+@response_schema(ImageSchema, 200)
+async def get_image(request: web.Request) -> web.Response:
+    params = requests.GetImageParams().load(request.query)
+    image = await request.app[IMAGES].get(
+        request.match_info["id"],
+        include_snoozed=params["include_snoozed"],
+        strip_description=params["strip_description"],
+    )
+    return json_response(request, image)
+
+
+@docs(
+    tags=["ImageService"],
+    summary="DeleteImages: delete the images a query selects (a dry run unless confirm)",
+)
+@querystring_schema(requests.DeleteImagesParams)
+@response_schema(responses.DeleteImagesResponse, 200)
+async def delete_images(request: web.Request) -> web.Response:
+    params = requests.DeleteImagesParams().load(request.query)
+    query = params["query"] if params["has_query"] else None
+    result = await request.app[IMAGES].delete(
+        query, confirm=params["confirm"], pagination=_pagination(params)
+    )
+    return json_response(request, {"numDeleted": result.num_deleted, "dryRun": result.dry_run})
+
+
+@docs(
+    tags=["ImageService"],
+    summary="InvalidateScanAndRegistryCaches: forget cached registry metadata",
+)
+@response_schema(responses.Empty, 200)
+async def invalidate_caches(request: web.Request) -> web.Response:
+    request.app[METADATA_CACHE].clear()
+    return json_response(request, {})

@@ -1,0 +1,58 @@
+"""Handlers of scanning and watched images."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp_apigami import docs, json_schema, querystring_schema, response_schema
+
+from app.http import json_body, json_response
+from app.keys import WATCHES
+from schemas import requests, responses
+from schemas.image import ImageSchema
+
+
+@docs(tags=["ImageService"], summary="ScanImage: scan an image by name and store the result")
+@json_schema(requests.ScanImageRequest)
+@response_schema(ImageSchema, 200)
+async def scan_image(request: web.Request) -> web.Response:
+    body = requests.ScanImageRequest().load(await json_body(request))
+    await request.app[WATCHES].scan(
+        body["image_name"], cluster=body["cluster"], namespace=body["namespace"]
+    )
+    raise AssertionError("unreachable: scanning always raises until a scanner exists")
+
+
+@docs(tags=["ImageService"], summary="WatchImage: keep an image name scanned")
+@json_schema(requests.WatchImageRequest)
+@response_schema(responses.WatchImageResponse, 200)
+async def watch_image(request: web.Request) -> web.Response:
+    body = requests.WatchImageRequest().load(await json_body(request))
+    outcome = await request.app[WATCHES].watch(body["name"])
+    return json_response(
+        request,
+        {
+            "normalizedName": outcome.normalized_name,
+            "errorType": outcome.error_type.value,
+            "errorMessage": outcome.error_message,
+        },
+    )
+
+
+@docs(tags=["ImageService"], summary="UnwatchImage: stop watching a name (exact match)")
+@querystring_schema(requests.UnwatchImageParams)
+@response_schema(responses.Empty, 200)
+async def unwatch_image(request: web.Request) -> web.Response:
+    params = requests.UnwatchImageParams().load(request.query)
+    await request.app[WATCHES].unwatch(params["name"])
+    return json_response(request, {})
+
+
+@docs(tags=["ImageService"], summary="GetWatchedImages: every watched name")
+@response_schema(responses.GetWatchedImagesResponse, 200)
+async def list_watched_images(request: web.Request) -> web.Response:
+    watched = await request.app[WATCHES].list()
+    entries = [
+        {"name": w.name, "lastChecked": w.last_checked, "digest": w.digest, "error": w.error}
+        for w in watched
+    ]
+    return json_response(request, {"watchedImages": entries})

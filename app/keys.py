@@ -1,0 +1,20 @@
+"""Typed keys for everything the application shares between handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pymongo.asynchronous.database import AsyncDatabase
+
+from app.config import Settings
+from app.services.images import ImageService
+from app.services.metadata_cache import MetadataCache
+from app.services.watched import WatchService
+
+SETTINGS = web.AppKey("image_service.settings", Settings)
+DB = web.AppKey("image_service.db", AsyncDatabase[dict[str, Any]])
+IMAGES = web.AppKey("image_service.images", ImageService)
+WATCHES = web.AppKey("image_service.watches", WatchService)
+METADATA_CACHE = web.AppKey("image_service.metadata_cache", MetadataCache)
+REQUEST_ID = web.RequestKey("image_service.request_id", str)

@@ -1,0 +1,53 @@
+"""Prometheus metrics: requests by route and status, and their latency."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.requests = Counter(
+            "image_service_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "image_service_http_request_seconds",
+            "Time to answer (streams: time to the end of the stream)",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
+        )
+
+
+METRICS = web.AppKey("image_service.metrics", Metrics)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = "499"  # the client went away and aiohttp cancelled the handler
+    try:
+        response = await handler(request)
+        status = str(response.status)
+        return response
+    except web.HTTPException as exc:
+        status = str(exc.status)
+        raise
+    finally:
+        route = request.match_info.route.resource
+        template = route.canonical if route is not None else "unmatched"
+        metrics = request.app[METRICS]
+        metrics.requests.labels(request.method, template, status).inc()
+        metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)

@@ -1,0 +1,108 @@
+"""Middleware: request ids, no-cache headers, and every error in the upstream error shape."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from marshmallow import ValidationError
+
+from app.errors import HTTP_STATUS, GrpcCode, ServiceError
+from app.http import dumps
+from app.keys import REQUEST_ID
+from storage.errors import QueryTimeout, StorageError, StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# aiohttp's own HTTP errors, as gRPC codes.
+_HTTP_TO_CODE = {
+    400: GrpcCode.INVALID_ARGUMENT,
+    401: GrpcCode.UNAUTHENTICATED,
+    403: GrpcCode.PERMISSION_DENIED,
+    404: GrpcCode.NOT_FOUND,
+    405: GrpcCode.UNIMPLEMENTED,
+    413: GrpcCode.INVALID_ARGUMENT,
+    429: GrpcCode.RESOURCE_EXHAUSTED,
+}
+
+
+def error_body(code: GrpcCode, message: str) -> bytes:
+    return dumps({"code": int(code), "message": message, "details": [], "error": message})
+
+
+def error_response(
+    code: GrpcCode, message: str, *, status: int | None = None, retry_after: float | None = None
+) -> web.Response:
+    response = web.Response(
+        body=error_body(code, message),
+        status=status or HTTP_STATUS[code],
+        content_type="application/json",
+    )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, round(retry_after)))
+    return response
+
+
+def validation_message(error: ValidationError) -> str:
+    messages = error.normalized_messages()
+    if isinstance(messages, dict):
+        parts = [f"{key}: {_flatten(value)}" for key, value in messages.items()]
+        return "invalid request: " + "; ".join(parts)
+    return f"invalid request: {_flatten(messages)}"
+
+
+def _flatten(value: object) -> str:
+    if isinstance(value, list):
+        return " ".join(_flatten(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" for k, v in value.items())
+    return str(value)
+
+
+def render_exception(exc: Exception, request: web.Request) -> web.Response:
+    """The error-shaped response for any exception a handler raised."""
+    if isinstance(exc, ServiceError):
+        return error_response(exc.code, exc.message, retry_after=exc.retry_after)
+    if isinstance(exc, ValidationError):
+        return error_response(
+            GrpcCode.INVALID_ARGUMENT, f"{validation_message(exc)}: invalid arguments"
+        )
+    if isinstance(exc, web.HTTPException):
+        code = _HTTP_TO_CODE.get(exc.status, GrpcCode.UNKNOWN)
+        message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
+        return error_response(code, message.strip() or exc.reason, status=exc.status)
+    if isinstance(exc, QueryTimeout):
+        return error_response(GrpcCode.DEADLINE_EXCEEDED, f"{exc}: deadline exceeded")
+    if isinstance(exc, StoreUnavailable):
+        return error_response(GrpcCode.UNAVAILABLE, str(exc))
+    if isinstance(exc, StorageError):
+        return error_response(GrpcCode.INTERNAL, "Database operation failed")
+    logger.exception(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.path,
+        request.get(REQUEST_ID, "-"),
+    )
+    return error_response(GrpcCode.INTERNAL, "internal error")
+
+
+@web.middleware
+async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[REQUEST_ID] = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = render_exception(exc, request)
+    except Exception as exc:
+        response = render_exception(exc, request)
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request[REQUEST_ID]
+        if request.path.startswith("/v1/"):
+            response.headers["Cache-Control"] = "no-store, no-cache"
+    return response

@@ -1,0 +1,54 @@
+"""Shaping stored images for each endpoint: snoozed vulnerabilities, descriptions, summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Doc = dict[str, Any]
+
+
+def is_snoozed(vuln: Doc) -> bool:
+    """Upstream's rule: suppressed, or in any state other than OBSERVED."""
+    return bool(vuln.get("suppressed")) or vuln.get("state", "OBSERVED") != "OBSERVED"
+
+
+def drop_snoozed(image: Doc) -> None:
+    """Remove snoozed vulnerabilities and recount the image's distinct CVEs."""
+    components = (image.get("scan") or {}).get("components") or []
+    for component in components:
+        vulns = component.get("vulns") or []
+        component["vulns"] = [v for v in vulns if not is_snoozed(v)]
+    if "cves" in image:
+        image["cves"] = len({v.get("cve") for c in components for v in c.get("vulns") or []})
+
+
+def strip_descriptions(image: Doc) -> None:
+    for component in (image.get("scan") or {}).get("components") or []:
+        for vuln in component.get("vulns") or []:
+            vuln["summary"] = ""
+
+
+def finish(image: Doc, priority: Callable[[float], int]) -> Doc:
+    """What every full-image answer gets: live priority, internal datasource blanked."""
+    image["priority"] = str(priority(float(image.get("riskScore") or 0.0)))
+    for component in (image.get("scan") or {}).get("components") or []:
+        for vuln in component.get("vulns") or []:
+            vuln["datasource"] = ""
+    verification = image.get("signatureVerificationData") or {}
+    for result in verification.get("results") or []:
+        # No signature integrations are kept here, so no verifier id has a name.
+        result["verifierName"] = ""
+    return image
+
+
+def list_image(doc: Doc, priority: Callable[[float], int]) -> Doc:
+    """A ListImage summary from a document projected with `LIST_PROJECTION`."""
+    summary: Doc = {"id": doc["_id"], "name": doc.get("fullName") or ""}
+    for key in ("components", "cves", "fixableCves"):
+        if key in doc:
+            summary[key] = doc[key]
+    summary["created"] = doc.get("created")
+    summary["lastUpdated"] = doc.get("lastUpdated")
+    summary["priority"] = str(priority(float(doc.get("riskScore") or 0.0)))
+    return summary

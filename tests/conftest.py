@@ -1,0 +1,59 @@
+"""Fixtures: settings built in code, a fresh database per test on each store, the app client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from app.config import Settings
+from app.local_store import LocalStore, start_local_store
+from app.main import create_app
+from tests.support.stores import MONGODB, MONGOMOCK, NX, MongomockDatabase
+
+STORES = [MONGOMOCK, NX] + ([MONGODB] if os.environ.get("TEST_MONGODB_URI") else [])
+
+
+@pytest.fixture(scope="session")
+def nx_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStore]:
+    store = start_local_store(tmp_path_factory.mktemp("nx-27017"))
+    yield store
+    store.stop()
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    marker = request.node.get_closest_marker("nx_gap")
+    if marker is not None and name == NX:
+        request.applymarker(pytest.mark.xfail(reason=f"nx-27017: {marker.args[0]}", strict=True))
+    return name
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(mongodb_uri="mongodb://127.0.0.1:1/unused", database="unused")
+
+
+@pytest.fixture
+async def db(store: str, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    if store == MONGOMOCK:
+        yield MongomockDatabase(name)
+        return
+    uri = request.getfixturevalue("nx_store").uri if store == NX else os.environ["TEST_MONGODB_URI"]
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        uri, serverSelectionTimeoutMS=5000, tz_aware=True
+    )
+    yield client[name]
+    await client.drop_database(name)
+    await client.close()
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, db: Any) -> Any:
+    return await aiohttp_client(create_app(settings, db=db))

@@ -1,0 +1,89 @@
+"""The stores API tests run against, and the small shim the in-process double needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mongomock_motor import AsyncMongoMockClient
+
+MONGOMOCK = "mongomock"
+NX = "nx-27017"
+MONGODB = "mongodb"
+
+
+class _Awaitable:
+    """Makes `await collection.aggregate(...)` work as with pymongo's async API."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def __await__(self) -> Any:
+        async def ready() -> Any:
+            return _LimitedCursor(self._cursor)
+
+        return ready().__await__()
+
+
+class _LimitedCursor:
+    """A cursor whose to_list(n) returns at most n documents, as the real driver's does."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __aiter__(self) -> Any:
+        return self._cursor.__aiter__()
+
+    async def to_list(self, length: int | None = None) -> list[Any]:
+        rows = await self._cursor.to_list()
+        return rows if length is None else rows[:length]
+
+    async def close(self) -> None:
+        return None
+
+
+class _Collection:
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+    def aggregate(self, pipeline: list[Any], **kwargs: Any) -> _Awaitable:
+        kwargs.pop("maxTimeMS", None)
+        kwargs.pop("allowDiskUse", None)
+        return _Awaitable(self._collection.aggregate(pipeline, **kwargs))
+
+    def list_indexes(self, *args: Any, **kwargs: Any) -> _Awaitable:
+        return _Awaitable(self._collection.list_indexes(*args, **kwargs))
+
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("max_time_ms", None)
+        batch_size = kwargs.pop("batch_size", None)
+        cursor = self._collection.find(*args, **kwargs)
+        return _LimitedCursor(cursor) if batch_size is None else _LimitedCursor(cursor)
+
+    async def find_one(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("max_time_ms", None)
+        return await self._collection.find_one(*args, **kwargs)
+
+
+class MongomockDatabase:
+    """An AsyncDatabase look-alike over mongomock-motor."""
+
+    def __init__(self, name: str) -> None:
+        self._db = AsyncMongoMockClient(tz_aware=True)[name]
+        self.name = name
+
+    def __getitem__(self, name: str) -> _Collection:
+        return _Collection(self._db[name])
+
+    async def command(self, command: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if command == "ping" or command == {"ping": 1}:
+            return {"ok": 1.0}
+        if isinstance(command, dict) and "count" in command:
+            n = await self._db[command["count"]].count_documents(command.get("query") or {})
+            return {"ok": 1.0, "n": n}
+        return await self._db.command(command, *args, **kwargs)

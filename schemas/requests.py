@@ -18,6 +18,11 @@ from schemas.params import (
 )
 
 
+def _doc(text: str) -> dict[str, str]:
+    """Field metadata for the OpenAPI document."""
+    return {"description": text}
+
+
 class RequestSchema(ProtoSchema):
     """Base of the JSON bodies: snake_case names out; errors name keys as the client sent them."""
 
@@ -34,17 +39,19 @@ class ScanImageRequest(RequestSchema):
     "namespace": str}``; absent or ``null`` keys take ``""``/``False``.
     """
 
-    image_name = ProtoString(data_key="imageName")
-    force = ProtoBool()
-    include_snoozed = ProtoBool(data_key="includeSnoozed")
-    cluster = ProtoString()
-    namespace = ProtoString()
+    image_name = ProtoString(data_key="imageName", metadata=_doc("image to scan, e.g. nginx:1.25"))
+    force = ProtoBool(metadata=_doc("bypass the metadata cache and any stored scan"))
+    include_snoozed = ProtoBool(
+        data_key="includeSnoozed", metadata=_doc("keep snoozed vulnerabilities in the answer")
+    )
+    cluster = ProtoString(metadata=_doc("delegated scanning target; must be empty here"))
+    namespace = ProtoString(metadata=_doc("delegated scanning namespace; must be empty here"))
 
 
 class WatchImageRequest(RequestSchema):
     """POST /v1/watchedimages body (v1.WatchImageRequest). Loads to ``{"name": str}``."""
 
-    name = ProtoString()
+    name = ProtoString(metadata=_doc("fully qualified name with a tag and no digest"))
 
 
 def _empty_sort_field_is_none(data: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +63,17 @@ def _empty_sort_field_is_none(data: dict[str, Any]) -> dict[str, Any]:
 _SORT = "pagination.sortOption"
 _AGGR = "pagination.sortOption.aggregateBy"
 
+_QUERY = (
+    "search-language query, e.g. `CVE:CVE-2023-5678+Fixable:true` (send + as %2B); "
+    "empty matches all"
+)
+_LIMIT = "page size; 0, negative or above 1000 means 1000"
+_OFFSET = "images to skip; negative means 0"
+_FIELD = "sort label, e.g. `Image`, `CVSS`, `Image Risk Priority`; default `Last Updated`"
+_REVERSED = "descending when true"
+_AGGR_FUNC = "sort by COUNT, MIN or MAX of the field over each image's components/CVEs"
+_DISTINCT = "with aggrFunc: count or compare distinct values only"
+
 
 class RawQueryParams(QuerySchema):
     """GET /v1/images and /v1/imagescount (v1.RawQuery).
@@ -65,13 +83,17 @@ class RawQueryParams(QuerySchema):
     "aggr_distinct": bool}``; ``sort_field`` is None when absent or empty.
     """
 
-    query = QueryString(load_default="")
-    limit = QueryInt32(data_key="pagination.limit", load_default=0)
-    offset = QueryInt32(data_key="pagination.offset", load_default=0)
-    sort_field = QueryString(data_key=f"{_SORT}.field", load_default=None)
-    sort_reversed = QueryBool(data_key=f"{_SORT}.reversed", load_default=False)
-    aggr_func = QueryEnum(AGGREGATION, data_key=f"{_AGGR}.aggrFunc")
-    aggr_distinct = QueryBool(data_key=f"{_AGGR}.distinct", load_default=False)
+    query = QueryString(load_default="", metadata=_doc(_QUERY))
+    limit = QueryInt32(data_key="pagination.limit", load_default=0, metadata=_doc(_LIMIT))
+    offset = QueryInt32(data_key="pagination.offset", load_default=0, metadata=_doc(_OFFSET))
+    sort_field = QueryString(data_key=f"{_SORT}.field", load_default=None, metadata=_doc(_FIELD))
+    sort_reversed = QueryBool(
+        data_key=f"{_SORT}.reversed", load_default=False, metadata=_doc(_REVERSED)
+    )
+    aggr_func = QueryEnum(AGGREGATION, data_key=f"{_AGGR}.aggrFunc", metadata=_doc(_AGGR_FUNC))
+    aggr_distinct = QueryBool(
+        data_key=f"{_AGGR}.distinct", load_default=False, metadata=_doc(_DISTINCT)
+    )
 
     @post_load
     def _finish(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -86,14 +108,30 @@ class DeleteImagesParams(QuerySchema):
     is how grpc-gateway decides that the ``query`` message is set.
     """
 
-    query = QueryString(data_key="query.query", load_default="")
-    limit = QueryInt32(data_key="query.pagination.limit", load_default=0)
-    offset = QueryInt32(data_key="query.pagination.offset", load_default=0)
-    sort_field = QueryString(data_key=f"query.{_SORT}.field", load_default=None)
-    sort_reversed = QueryBool(data_key=f"query.{_SORT}.reversed", load_default=False)
-    aggr_func = QueryEnum(AGGREGATION, data_key=f"query.{_AGGR}.aggrFunc")
-    aggr_distinct = QueryBool(data_key=f"query.{_AGGR}.distinct", load_default=False)
-    confirm = QueryBool(load_default=False)
+    query = QueryString(
+        data_key="query.query",
+        load_default="",
+        metadata=_doc(_QUERY.replace("empty matches all", "required; `Image:*` selects all")),
+    )
+    limit = QueryInt32(
+        data_key="query.pagination.limit", load_default=0, metadata=_doc("0 = no limit")
+    )
+    offset = QueryInt32(data_key="query.pagination.offset", load_default=0, metadata=_doc(_OFFSET))
+    sort_field = QueryString(
+        data_key=f"query.{_SORT}.field", load_default=None, metadata=_doc(_FIELD)
+    )
+    sort_reversed = QueryBool(
+        data_key=f"query.{_SORT}.reversed", load_default=False, metadata=_doc(_REVERSED)
+    )
+    aggr_func = QueryEnum(
+        AGGREGATION, data_key=f"query.{_AGGR}.aggrFunc", metadata=_doc(_AGGR_FUNC)
+    )
+    aggr_distinct = QueryBool(
+        data_key=f"query.{_AGGR}.distinct", load_default=False, metadata=_doc(_DISTINCT)
+    )
+    confirm = QueryBool(
+        load_default=False, metadata=_doc("delete for real; otherwise only count (dry run)")
+    )
 
     @post_load(pass_original=True)
     def _finish(self, data: dict[str, Any], original: Any, **kwargs: Any) -> dict[str, Any]:
@@ -104,18 +142,31 @@ class DeleteImagesParams(QuerySchema):
 class GetImageParams(QuerySchema):
     """GET /v1/images/{id}. Loads to ``{"include_snoozed": bool, "strip_description": bool}``."""
 
-    include_snoozed = QueryBool(data_key="includeSnoozed", load_default=False)
-    strip_description = QueryBool(data_key="stripDescription", load_default=False)
+    include_snoozed = QueryBool(
+        data_key="includeSnoozed",
+        load_default=False,
+        metadata=_doc("keep suppressed, deferred and false-positive vulnerabilities"),
+    )
+    strip_description = QueryBool(
+        data_key="stripDescription",
+        load_default=False,
+        metadata=_doc("blank every vulnerability summary"),
+    )
 
 
 class ExportImagesParams(QuerySchema):
     """GET /v1/export/images. Loads to ``{"query": str, "timeout": int}`` (seconds; 0 = none)."""
 
-    query = QueryString(load_default="")
-    timeout = QueryInt32(load_default=0)
+    query = QueryString(load_default="", metadata=_doc(_QUERY))
+    timeout = QueryInt32(
+        load_default=0,
+        metadata=_doc("seconds for the whole export; 0 = none, negative = already expired"),
+    )
 
 
 class UnwatchImageParams(QuerySchema):
     """DELETE /v1/watchedimages. Loads to ``{"name": str}``."""
 
-    name = QueryString(load_default="")
+    name = QueryString(
+        load_default="", metadata=_doc("exact watched name, as WatchImage normalized it")
+    )

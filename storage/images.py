@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import secrets
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +36,9 @@ LIST_PROJECTION: dict[str, Any] = {
     "lastUpdated": 1,
     "riskScore": 1,
 }
-_MAX_RETRIES = 5
+# Each round one writer of a contended document wins; the rest merge again after a jittered pause.
+_MAX_RETRIES = 16
+_RETRY_PAUSE_S = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,12 +172,16 @@ class ImageRepository:
             earlier = pending.get(doc["_id"])
             pending[doc["_id"]] = documents.merge(doc, earlier) if earlier else doc
         inserted = updated = 0
-        for _ in range(_MAX_RETRIES):
+        for attempt in range(_MAX_RETRIES):
             if not pending:
                 return UpsertResult(inserted, updated)
+            if attempt:
+                await asyncio.sleep(random.uniform(0, _RETRY_PAUSE_S * attempt))  # noqa: S311
             ins, upd, pending = await self._write_round(pending)
             inserted += ins
             updated += upd
+        if not pending:
+            return UpsertResult(inserted, updated)
         raise ConcurrentUpdate(f"{len(pending)} images kept changing during the upsert")
 
     async def _write_round(self, pending: dict[str, Doc]) -> tuple[int, int, dict[str, Doc]]:

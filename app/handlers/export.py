@@ -13,7 +13,8 @@ from aiohttp_apigami import docs, querystring_schema
 from app.errors import DeadlineExceeded, GrpcCode, ServiceError
 from app.http import dumps
 from app.keys import IMAGES, SETTINGS
-from schemas import requests
+from app.openapi import ERRORS
+from schemas import requests, responses
 from storage.errors import QueryTimeout, StorageError, StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,10 @@ async def _stream(
 
 
 @docs(
+    responses={
+        **ERRORS,
+        200: {"description": "one JSON line per image", "schema": responses.ExportStreamLine},
+    },
     tags=["ImageService"],
     summary="ExportImages: stream every matching image as NDJSON",
     description='One line `{"result":{"image":…}}` per image, oldest update first; an error '

@@ -10,7 +10,11 @@ from app.keys import DB
 from storage.mongo import ping
 
 
-@docs(tags=["Health"], summary="Ping: the service answers")
+@docs(
+    tags=["Health"],
+    summary="Ping: the service answers",
+    responses={200: {"description": '`{"status": "ok"}`'}},
+)
 async def ping_v1(request: web.Request) -> web.Response:
     return json_response(request, {"status": "ok"})
 

@@ -9,6 +9,7 @@ from aiohttp_apigami import docs, querystring_schema, response_schema
 
 from app.http import json_response
 from app.keys import IMAGES, METADATA_CACHE
+from app.openapi import ERRORS
 from app.services.images import Pagination
 from schemas import requests, responses
 from schemas.image import ImageSchema
@@ -25,7 +26,11 @@ def _pagination(params: dict[str, Any]) -> Pagination:
     )
 
 
-@docs(tags=["ImageService"], summary="CountImages: number of images matching a query")
+@docs(
+    responses=ERRORS,
+    tags=["ImageService"],
+    summary="CountImages: number of images matching a query",
+)
 @querystring_schema(requests.RawQueryParams)
 @response_schema(responses.CountImagesResponse, 200)
 async def count_images(request: web.Request) -> web.Response:
@@ -34,7 +39,11 @@ async def count_images(request: web.Request) -> web.Response:
     return json_response(request, {"count": count})
 
 
-@docs(tags=["ImageService"], summary="ListImages: image summaries, paginated and sorted")
+@docs(
+    responses=ERRORS,
+    tags=["ImageService"],
+    summary="ListImages: image summaries, paginated and sorted",
+)
 @querystring_schema(requests.RawQueryParams)
 @response_schema(responses.ListImagesResponse, 200)
 async def list_images(request: web.Request) -> web.Response:
@@ -43,7 +52,20 @@ async def list_images(request: web.Request) -> web.Response:
     return json_response(request, {"images": images})
 
 
-@docs(tags=["ImageService"], summary="GetImage: one image with its scan, by digest")
+@docs(
+    responses=ERRORS,
+    tags=["ImageService"],
+    summary="GetImage: one image with its scan, by digest",
+    parameters=[
+        {
+            "in": "path",
+            "name": "id",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "image digest `sha256:<hex>`; a bare hex digest gets `sha256:`",
+        }
+    ],
+)
 @querystring_schema(requests.GetImageParams)
 @response_schema(ImageSchema, 200)
 async def get_image(request: web.Request) -> web.Response:
@@ -57,6 +79,7 @@ async def get_image(request: web.Request) -> web.Response:
 
 
 @docs(
+    responses=ERRORS,
     tags=["ImageService"],
     summary="DeleteImages: delete the images a query selects (a dry run unless confirm)",
 )
@@ -72,6 +95,7 @@ async def delete_images(request: web.Request) -> web.Response:
 
 
 @docs(
+    responses=ERRORS,
     tags=["ImageService"],
     summary="InvalidateScanAndRegistryCaches: forget cached registry metadata",
 )

@@ -7,11 +7,16 @@ from aiohttp_apigami import docs, json_schema, querystring_schema, response_sche
 
 from app.http import json_body, json_response
 from app.keys import WATCHES
+from app.openapi import ERRORS
 from schemas import requests, responses
 from schemas.image import ImageSchema
 
 
-@docs(tags=["ImageService"], summary="ScanImage: scan an image by name and store the result")
+@docs(
+    responses=ERRORS,
+    tags=["ImageService"],
+    summary="ScanImage: scan an image by name and store the result",
+)
 @json_schema(requests.ScanImageRequest)
 @response_schema(ImageSchema, 200)
 async def scan_image(request: web.Request) -> web.Response:
@@ -22,7 +27,7 @@ async def scan_image(request: web.Request) -> web.Response:
     raise AssertionError("unreachable: scanning always raises until a scanner exists")
 
 
-@docs(tags=["ImageService"], summary="WatchImage: keep an image name scanned")
+@docs(responses=ERRORS, tags=["ImageService"], summary="WatchImage: keep an image name scanned")
 @json_schema(requests.WatchImageRequest)
 @response_schema(responses.WatchImageResponse, 200)
 async def watch_image(request: web.Request) -> web.Response:
@@ -38,7 +43,11 @@ async def watch_image(request: web.Request) -> web.Response:
     )
 
 
-@docs(tags=["ImageService"], summary="UnwatchImage: stop watching a name (exact match)")
+@docs(
+    responses=ERRORS,
+    tags=["ImageService"],
+    summary="UnwatchImage: stop watching a name (exact match)",
+)
 @querystring_schema(requests.UnwatchImageParams)
 @response_schema(responses.Empty, 200)
 async def unwatch_image(request: web.Request) -> web.Response:
@@ -47,7 +56,7 @@ async def unwatch_image(request: web.Request) -> web.Response:
     return json_response(request, {})
 
 
-@docs(tags=["ImageService"], summary="GetWatchedImages: every watched name")
+@docs(responses=ERRORS, tags=["ImageService"], summary="GetWatchedImages: every watched name")
 @response_schema(responses.GetWatchedImagesResponse, 200)
 async def list_watched_images(request: web.Request) -> web.Response:
     watched = await request.app[WATCHES].list()

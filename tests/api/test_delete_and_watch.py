@@ -185,3 +185,9 @@ async def test_ping_health_metrics_and_openapi(client: Any) -> None:
         assert path in spec["paths"], path
     params = {p["name"] for p in spec["paths"]["/v1/images"]["get"]["parameters"]}
     assert {"query", "pagination.limit", "pagination.sortOption.field"} <= params
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("summary"), (method, path)
+            assert "200" in operation["responses"], (method, path)
+            for parameter in operation.get("parameters", []):
+                assert parameter.get("description"), (method, path, parameter["name"])

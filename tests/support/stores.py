@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mongomock_motor import AsyncMongoMockClient
+from pymongo import InsertOne, ReplaceOne
+from pymongo.errors import DuplicateKeyError
 
 MONGOMOCK = "mongomock"
 NX = "nx-27017"
@@ -64,6 +66,21 @@ class _Collection:
         batch_size = kwargs.pop("batch_size", None)
         cursor = self._collection.find(*args, **kwargs)
         return _LimitedCursor(cursor) if batch_size is None else _LimitedCursor(cursor)
+
+    async def bulk_write(self, requests: list[Any], ordered: bool = True) -> None:
+        # mongomock's bulk builder predates the `sort` option of ReplaceOne in pymongo 4.x.
+        for request in requests:
+            if isinstance(request, InsertOne):
+                try:
+                    await self._collection.insert_one(request._doc)
+                except DuplicateKeyError:
+                    continue
+            elif isinstance(request, ReplaceOne):
+                await self._collection.replace_one(
+                    request._filter, request._doc, upsert=request._upsert
+                )
+            else:
+                raise NotImplementedError(type(request).__name__)
 
     async def find_one(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("max_time_ms", None)

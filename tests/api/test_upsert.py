@@ -1,0 +1,48 @@
+"""Upserts through the service on each store: merge rules, concurrent writers, lastUpdated."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from app.keys import IMAGES
+from schemas.image import normalize_image
+from tests.support.images import component, image, vuln
+
+
+async def test_concurrent_upserts_of_one_digest_lose_no_name(client: Any) -> None:
+    service = client.server.app[IMAGES]
+    writers = [
+        service.upsert([normalize_image(image(f"docker.io/team/app:v{i}", seed="same"))])
+        for i in range(12)
+    ]
+    await asyncio.gather(*writers)
+    body = await (await client.get("/v1/images")).json()
+    assert len(body["images"]) == 1
+    full = await (await client.get(f"/v1/images/{body['images'][0]['id']}")).json()
+    assert {n["fullName"] for n in full["names"]} == {f"docker.io/team/app:v{i}" for i in range(12)}
+
+
+async def test_an_older_scan_does_not_replace_a_newer_one(client: Any) -> None:
+    service = client.server.app[IMAGES]
+    newer = image(
+        "docker.io/a/b:1",
+        component("x", "1", vuln("CVE-2024-1", 9.0, "CRITICAL")),
+        scanned="2024-06-01T00:00:00Z",
+    )
+    older = image("docker.io/a/b:1", component("x", "0"), scanned="2024-01-01T00:00:00Z")
+    first = await service.upsert([normalize_image(newer)])
+    second = await service.upsert([normalize_image(older)])
+    assert (first.inserted, first.updated, second.inserted, second.updated) == (1, 0, 0, 1)
+    body = await (await client.get(f"/v1/images/{newer['id']}")).json()
+    assert body["scan"]["components"][0]["version"] == "1"
+    assert body["cves"] == 1
+    assert body["scan"]["scanTime"] == "2024-06-01T00:00:00Z"
+
+
+async def test_api_upserts_set_last_updated_to_now(client: Any) -> None:
+    service = client.server.app[IMAGES]
+    raw = image("docker.io/a/b:1", last_updated="2020-01-01T00:00:00Z")
+    await service.upsert([normalize_image(raw)])
+    body = await (await client.get(f"/v1/images/{raw['id']}")).json()
+    assert body["lastUpdated"] > "2026-"

@@ -1,0 +1,43 @@
+"""Settings from the environment: defaults, the database from the URI, every error at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.config import SettingsError, load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings({})
+    assert settings.database == "image_service"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+
+
+def test_values_and_database_from_uri() -> None:
+    settings = load_settings(
+        {
+            "MONGODB_URI": "mongodb://db-0.db:27017,db-1.db:27017/inventory?replicaSet=rs0",
+            "IMAGE_SERVICE_HOST": "0.0.0.0",
+            "IMAGE_SERVICE_PORT": "9000",
+            "IMAGE_SERVICE_REGEX_MAX_LENGTH": "64",
+        }
+    )
+    assert settings.database == "inventory"
+    assert settings.port == 9000
+    assert settings.regex_max_length == 64
+    assert settings.with_overrides(port=None, host="::1").host == "::1"
+
+
+def test_every_bad_variable_is_reported() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {
+                "MONGODB_URI": "postgres://x",
+                "IMAGE_SERVICE_PORT": "http",
+                "IMAGE_SERVICE_EXPORT_BATCH_SIZE": "0",
+            }
+        )
+    message = str(error.value)
+    assert "MONGODB_URI" in message
+    assert "IMAGE_SERVICE_PORT" in message
+    assert "IMAGE_SERVICE_EXPORT_BATCH_SIZE" in message

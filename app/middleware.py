@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -92,7 +92,7 @@ def render_exception(exc: Exception, request: web.Request) -> web.Response:
 
 @web.middleware
 async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[REQUEST_ID] = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request[REQUEST_ID] = request.headers.get("X-Request-Id") or os.urandom(8).hex()
     try:
         response = await handler(request)
     except web.HTTPException as exc:

@@ -17,6 +17,9 @@ from app.openapi import ERRORS
 from schemas import requests, responses
 from storage.errors import QueryTimeout, StorageError, StoreUnavailable
 
+# Schema instances are reusable and costly to build: one per process, not per request.
+EXPORT_PARAMS = requests.ExportImagesParams()
+
 logger = logging.getLogger(__name__)
 
 # Lines are written in chunks of about this size: one write per image costs a chunk
@@ -135,7 +138,7 @@ async def _stream(
 )
 @querystring_schema(requests.ExportImagesParams)
 async def export_images(request: web.Request) -> web.StreamResponse:
-    params = requests.ExportImagesParams().load(request.query)
+    params = EXPORT_PARAMS.load(request.query)
     settings = request.app[SETTINGS]
     stream = request.app[IMAGES].export(
         params["query"],

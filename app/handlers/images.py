@@ -14,6 +14,11 @@ from app.services.images import Pagination
 from schemas import requests, responses
 from schemas.image import ImageSchema
 
+# Schema instances are reusable and costly to build: one per process, not per request.
+RAW_QUERY = requests.RawQueryParams()
+GET_IMAGE_PARAMS = requests.GetImageParams()
+DELETE_PARAMS = requests.DeleteImagesParams()
+
 
 def _pagination(params: dict[str, Any]) -> Pagination:
     return Pagination(
@@ -34,7 +39,7 @@ def _pagination(params: dict[str, Any]) -> Pagination:
 @querystring_schema(requests.RawQueryParams)
 @response_schema(responses.CountImagesResponse, 200)
 async def count_images(request: web.Request) -> web.Response:
-    params = requests.RawQueryParams().load(request.query)
+    params = RAW_QUERY.load(request.query)
     count = await request.app[IMAGES].count(params["query"])
     return json_response(request, {"count": count})
 
@@ -47,7 +52,7 @@ async def count_images(request: web.Request) -> web.Response:
 @querystring_schema(requests.RawQueryParams)
 @response_schema(responses.ListImagesResponse, 200)
 async def list_images(request: web.Request) -> web.Response:
-    params = requests.RawQueryParams().load(request.query)
+    params = RAW_QUERY.load(request.query)
     images = await request.app[IMAGES].list(params["query"], _pagination(params))
     return json_response(request, {"images": images})
 
@@ -69,7 +74,7 @@ async def list_images(request: web.Request) -> web.Response:
 @querystring_schema(requests.GetImageParams)
 @response_schema(ImageSchema, 200)
 async def get_image(request: web.Request) -> web.Response:
-    params = requests.GetImageParams().load(request.query)
+    params = GET_IMAGE_PARAMS.load(request.query)
     image = await request.app[IMAGES].get(
         request.match_info["id"],
         include_snoozed=params["include_snoozed"],
@@ -86,7 +91,7 @@ async def get_image(request: web.Request) -> web.Response:
 @querystring_schema(requests.DeleteImagesParams)
 @response_schema(responses.DeleteImagesResponse, 200)
 async def delete_images(request: web.Request) -> web.Response:
-    params = requests.DeleteImagesParams().load(request.query)
+    params = DELETE_PARAMS.load(request.query)
     query = params["query"] if params["has_query"] else None
     result = await request.app[IMAGES].delete(
         query, confirm=params["confirm"], pagination=_pagination(params)

@@ -11,6 +11,11 @@ from app.openapi import ERRORS
 from schemas import requests, responses
 from schemas.image import ImageSchema
 
+# Schema instances are reusable and costly to build: one per process, not per request.
+SCAN_BODY = requests.ScanImageRequest()
+WATCH_BODY = requests.WatchImageRequest()
+UNWATCH_PARAMS = requests.UnwatchImageParams()
+
 
 @docs(
     responses=ERRORS,
@@ -20,7 +25,7 @@ from schemas.image import ImageSchema
 @json_schema(requests.ScanImageRequest)
 @response_schema(ImageSchema, 200)
 async def scan_image(request: web.Request) -> web.Response:
-    body = requests.ScanImageRequest().load(await json_body(request))
+    body = SCAN_BODY.load(await json_body(request))
     await request.app[WATCHES].scan(
         body["image_name"], cluster=body["cluster"], namespace=body["namespace"]
     )
@@ -31,7 +36,7 @@ async def scan_image(request: web.Request) -> web.Response:
 @json_schema(requests.WatchImageRequest)
 @response_schema(responses.WatchImageResponse, 200)
 async def watch_image(request: web.Request) -> web.Response:
-    body = requests.WatchImageRequest().load(await json_body(request))
+    body = WATCH_BODY.load(await json_body(request))
     outcome = await request.app[WATCHES].watch(body["name"])
     return json_response(
         request,
@@ -51,7 +56,7 @@ async def watch_image(request: web.Request) -> web.Response:
 @querystring_schema(requests.UnwatchImageParams)
 @response_schema(responses.Empty, 200)
 async def unwatch_image(request: web.Request) -> web.Response:
-    params = requests.UnwatchImageParams().load(request.query)
+    params = UNWATCH_PARAMS.load(request.query)
     await request.app[WATCHES].unwatch(params["name"])
     return json_response(request, {})
 

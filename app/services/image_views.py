@@ -16,10 +16,16 @@ def is_snoozed(vuln: Doc) -> bool:
 def drop_snoozed(image: Doc) -> None:
     """Remove snoozed vulnerabilities and recount the image's distinct CVEs."""
     components = (image.get("scan") or {}).get("components") or []
+    changed = False
     for component in components:
-        vulns = component.get("vulns") or []
-        component["vulns"] = [v for v in vulns if not is_snoozed(v)]
-    if "cves" in image:
+        vulns = component.get("vulns")
+        if not vulns:
+            continue
+        kept = [v for v in vulns if not is_snoozed(v)]
+        if len(kept) != len(vulns):
+            component["vulns"] = kept
+            changed = True
+    if changed and "cves" in image:
         image["cves"] = len({v.get("cve") for c in components for v in c.get("vulns") or []})
 
 
@@ -29,12 +35,16 @@ def strip_descriptions(image: Doc) -> None:
             vuln["summary"] = ""
 
 
-def finish(image: Doc, priority: Callable[[float], int]) -> Doc:
-    """What every full-image answer gets: live priority, internal datasource blanked."""
-    image["priority"] = str(priority(float(image.get("riskScore") or 0.0)))
+def blank_datasources(image: Doc) -> None:
+    """Vulnerability `datasource` is internal upstream and never shown; it is not kept either."""
     for component in (image.get("scan") or {}).get("components") or []:
         for vuln in component.get("vulns") or []:
             vuln["datasource"] = ""
+
+
+def finish(image: Doc, priority: Callable[[float], int]) -> Doc:
+    """What every full-image answer gets: the live priority, verifier names."""
+    image["priority"] = str(priority(float(image.get("riskScore") or 0.0)))
     verification = image.get("signatureVerificationData") or {}
     for result in verification.get("results") or []:
         # No signature integrations are kept here, so no verifier id has a name.

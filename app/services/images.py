@@ -162,6 +162,7 @@ class ImageService:
         """Store canonical images, scoring their risk first."""
         now = self._clock()
         for image in images:
+            image_views.blank_datasources(image)
             score_image(image, now=now)
         result = await self._repo.upsert_many(images, now=now, keep_last_updated=keep_last_updated)
         self._ranker.invalidate()

@@ -35,7 +35,9 @@ def open_client(uri: str, *, timeout_ms: int) -> AsyncMongoClient[dict[str, Any]
         uri,
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,
-        tz_aware=True,
+        # Naive UTC datetimes: attaching a tzinfo to each decoded date costs ~70% more
+        # decoding on large scans, and every date here is UTC (orjson renders it with Z).
+        tz_aware=False,
         appname="image-service",
     )
 

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from app.config import Settings
 from app.local_store import LocalStore, start_local_store
 from app.main import create_app
+from storage.mongo import open_client
 from tests.support.stores import MONGODB, MONGOMOCK, NX, MongomockDatabase
 
 STORES = [MONGOMOCK, NX] + ([MONGODB] if os.environ.get("TEST_MONGODB_URI") else [])
@@ -46,9 +46,7 @@ async def db(store: str, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         yield MongomockDatabase(name)
         return
     uri = request.getfixturevalue("nx_store").uri if store == NX else os.environ["TEST_MONGODB_URI"]
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        uri, serverSelectionTimeoutMS=5000, tz_aware=True
-    )
+    client = open_client(uri, timeout_ms=5000)  # configured as the service configures it
     yield client[name]
     await client.drop_database(name)
     await client.close()

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from pymongo import AsyncMongoClient
 
 from app.config import Settings
 from app.local_store import LocalStore
 from app.main import create_app
 from app.seeding import generate_images, write_ndjson
+from storage.mongo import open_client
 
 
 def cli(store: LocalStore, database: str, *args: str, stdin: bytes | None = None) -> Any:
@@ -41,7 +41,7 @@ def database() -> str:
 
 @pytest.fixture
 async def api(aiohttp_client: Any, nx_store: LocalStore, database: str) -> AsyncIterator[Any]:
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(nx_store.uri, tz_aware=True)
+    mongo = open_client(nx_store.uri, timeout_ms=5000)
     settings = Settings(mongodb_uri=nx_store.uri, database=database)
     yield await aiohttp_client(create_app(settings, db=mongo[database]))
     await mongo.drop_database(database)
@@ -128,7 +128,7 @@ async def test_export_then_import_gives_back_the_same_images(
     exported.write_bytes(first)
     other = f"{database}_copy"
     assert cli(nx_store, other, "import", str(exported)).returncode == 0
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(nx_store.uri, tz_aware=True)
+    mongo = open_client(nx_store.uri, timeout_ms=5000)
     settings = Settings(mongodb_uri=nx_store.uri, database=other)
     try:
         async with TestClient(TestServer(create_app(settings, db=mongo[other]))) as copy:

@@ -18,3 +18,5 @@ IMAGES = web.AppKey("image_service.images", ImageService)
 WATCHES = web.AppKey("image_service.watches", WatchService)
 METADATA_CACHE = web.AppKey("image_service.metadata_cache", MetadataCache)
 REQUEST_ID = web.RequestKey("image_service.request_id", str)
+# Set when a handler saw its client go away; metrics count it as 499.
+CLIENT_GONE = web.RequestKey("image_service.client_gone", bool)

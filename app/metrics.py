@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from app.keys import CLIENT_GONE
+
 
 @dataclass
 class Metrics:
@@ -40,7 +42,7 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     status = "499"  # the client went away and aiohttp cancelled the handler
     try:
         response = await handler(request)
-        status = str(response.status)
+        status = "499" if request.get(CLIENT_GONE) else str(response.status)
         return response
     except web.HTTPException as exc:
         status = str(exc.status)

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from app.errors import HTTP_STATUS, GrpcCode, ServiceError
 from app.http import dumps
 from app.keys import REQUEST_ID
-from storage.errors import QueryTimeout, StorageError, StoreUnavailable
+from storage.errors import BadQuery, QueryTimeout, StorageError, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -63,31 +63,41 @@ def _flatten(value: object) -> str:
     return str(value)
 
 
-def render_exception(exc: Exception, request: web.Request) -> web.Response:
-    """The error-shaped response for any exception a handler raised."""
+def classify(exc: BaseException) -> tuple[GrpcCode, str, int]:
+    """gRPC code, client message and HTTP status for any exception; logs the unexpected."""
     if isinstance(exc, ServiceError):
-        return error_response(exc.code, exc.message, retry_after=exc.retry_after)
+        return exc.code, exc.message, exc.http_status
     if isinstance(exc, ValidationError):
-        return error_response(
-            GrpcCode.INVALID_ARGUMENT, f"{validation_message(exc)}: invalid arguments"
-        )
+        message = f"{validation_message(exc)}: invalid arguments"
+        return GrpcCode.INVALID_ARGUMENT, message, 400
     if isinstance(exc, web.HTTPException):
         code = _HTTP_TO_CODE.get(exc.status, GrpcCode.UNKNOWN)
         message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
-        return error_response(code, message.strip() or exc.reason, status=exc.status)
+        return code, message.strip() or exc.reason, exc.status
+    if isinstance(exc, BadQuery):
+        return GrpcCode.INVALID_ARGUMENT, f"{exc}: invalid arguments", 400
     if isinstance(exc, QueryTimeout):
-        return error_response(GrpcCode.DEADLINE_EXCEEDED, f"{exc}: deadline exceeded")
+        return GrpcCode.DEADLINE_EXCEEDED, f"{exc}: deadline exceeded", 504
     if isinstance(exc, StoreUnavailable):
-        return error_response(GrpcCode.UNAVAILABLE, str(exc))
+        return GrpcCode.UNAVAILABLE, str(exc), 503
     if isinstance(exc, StorageError):
-        return error_response(GrpcCode.INTERNAL, "Database operation failed")
-    logger.exception(
-        "unhandled error on %s %s (request %s)",
-        request.method,
-        request.path,
-        request.get(REQUEST_ID, "-"),
-    )
-    return error_response(GrpcCode.INTERNAL, "internal error")
+        return GrpcCode.INTERNAL, "Database operation failed", 500
+    logger.error("unhandled error", exc_info=exc)
+    return GrpcCode.INTERNAL, "internal error", 500
+
+
+def render_exception(exc: Exception, request: web.Request) -> web.Response:
+    """The error-shaped response for any exception a handler raised."""
+    if not isinstance(exc, ServiceError | ValidationError | web.HTTPException | StorageError):
+        logger.error(
+            "unhandled error on %s %s (request %s)",
+            request.method,
+            request.path,
+            request.get(REQUEST_ID, "-"),
+        )
+    code, message, status = classify(exc)
+    retry_after = exc.retry_after if isinstance(exc, ServiceError) else None
+    return error_response(code, message, status=status, retry_after=retry_after)
 
 
 @web.middleware

@@ -96,7 +96,10 @@ def _aware(value: datetime) -> datetime:
 
 
 def _older(new: datetime | None, old: datetime | None) -> bool:
-    return new is not None and old is not None and _aware(new) < _aware(old)
+    """Whether the new timestamp is before the stored one; a missing one counts as oldest."""
+    if old is None:
+        return False
+    return new is None or _aware(new) < _aware(old)
 
 
 def merge(new: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:

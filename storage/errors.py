@@ -7,6 +7,10 @@ class StorageError(Exception):
     """Base of every error raised by the storage package."""
 
 
+class BadQuery(StorageError):
+    """The server refused the query itself (e.g. a regular expression its engine rejects)."""
+
+
 class QueryTimeout(StorageError):
     """The server stopped the operation at its time limit (maxTimeMS)."""
 

@@ -19,7 +19,7 @@ from pymongo.errors import BulkWriteError
 from storage import documents
 from storage.errors import ConcurrentUpdate
 from storage.mongo import IMAGES, guarded, translated_errors
-from storage.query import SortPlan
+from storage.query import DEFAULT_SORT, SortPlan
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class ImageRepository:
         cursor = self._images.find(
             dict(flt),
             {"_search": 0, "_rev": 0},
-            sort=[("lastUpdated", 1), ("_id", 1)],
+            sort=DEFAULT_SORT,
             batch_size=batch_size,
             max_time_ms=max_time_ms,
         )
@@ -146,12 +146,11 @@ class ImageRepository:
             await cursor.close()
 
     async def distinct_risk_scores(self) -> list[float]:
-        async def run() -> list[float]:
-            pipeline = [{"$group": {"_id": "$riskScore"}}]
-            cursor = await self._images.aggregate(pipeline, maxTimeMS=self._max_time_ms)
-            return [float(row["_id"] or 0.0) async for row in cursor]
-
-        return await guarded(run)
+        # distinct on the indexed field: a scan of index keys, not of documents
+        values = await guarded(
+            lambda: self._images.distinct("riskScore", maxTimeMS=self._max_time_ms)
+        )
+        return [float(v or 0.0) for v in values]
 
     async def upsert_many(
         self, images: Sequence[Doc], *, now: datetime, keep_last_updated: bool = False

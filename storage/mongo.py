@@ -18,7 +18,7 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
-from storage.errors import QueryTimeout, StorageError, StoreUnavailable
+from storage.errors import BadQuery, QueryTimeout, StorageError, StoreUnavailable
 from storage.query import index_models
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,8 @@ IMAGES = "images"
 WATCHED_IMAGES = "watched_images"
 
 T = TypeVar("T")
+# BadValue and "regular expression is invalid": the query, not the server, is at fault.
+_BAD_QUERY_CODES = frozenset({2, 51091})
 
 
 def open_client(uri: str, *, timeout_ms: int) -> AsyncMongoClient[dict[str, Any]]:
@@ -63,6 +65,8 @@ def translate_error(exc: BaseException) -> BaseException:
         return StoreUnavailable("the database is unavailable")
     if isinstance(exc, OperationFailure) and exc.code == 50:  # MaxTimeMSExpired
         return QueryTimeout("the query exceeded its time limit")
+    if isinstance(exc, OperationFailure) and exc.code in _BAD_QUERY_CODES:
+        return BadQuery("the database refused the query (check regular expressions)")
     if isinstance(exc, PyMongoError):
         # Driver text can carry the whole server reply; keep it in the log only.
         logger.error("database operation failed: %s", exc)

@@ -9,13 +9,15 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp_apigami import docs, querystring_schema
+from marshmallow import ValidationError
 
 from app.errors import DeadlineExceeded, GrpcCode, ServiceError
 from app.http import dumps
-from app.keys import IMAGES, SETTINGS
+from app.keys import CLIENT_GONE, IMAGES, SETTINGS
+from app.middleware import classify, validation_message
 from app.openapi import ERRORS
 from schemas import requests, responses
-from storage.errors import QueryTimeout, StorageError, StoreUnavailable
+from storage.errors import StorageError
 
 # Schema instances are reusable and costly to build: one per process, not per request.
 EXPORT_PARAMS = requests.ExportImagesParams()
@@ -32,23 +34,16 @@ _PREFIX = b'{"result":{"image":'
 _SUFFIX = b"}}\n"
 
 
+def _line(code: GrpcCode, message: str) -> bytes:
+    return dumps({"error": {"code": int(code), "message": message, "details": []}}) + b"\n"
+
+
 def _error_line(exc: BaseException) -> tuple[int, bytes]:
     """HTTP status and the `{"error": …}` line for an error, as grpc-gateway streams it."""
     if isinstance(exc, TimeoutError):
         exc = DeadlineExceeded("export exceeded its timeout")
-    if isinstance(exc, ServiceError):
-        code, message, status = exc.code, exc.message, exc.http_status
-    elif isinstance(exc, QueryTimeout):
-        code, message, status = GrpcCode.DEADLINE_EXCEEDED, f"{exc}: deadline exceeded", 504
-    elif isinstance(exc, StoreUnavailable):
-        code, message, status = GrpcCode.UNAVAILABLE, str(exc), 503
-    elif isinstance(exc, StorageError):
-        code, message, status = GrpcCode.INTERNAL, "Database operation failed", 500
-    else:
-        logger.error("export failed", exc_info=exc)
-        code, message, status = GrpcCode.INTERNAL, "internal error", 500
-    line = dumps({"error": {"code": int(code), "message": message, "details": []}}) + b"\n"
-    return status, line
+    code, message, status = classify(exc)
+    return status, _line(code, message)
 
 
 class _Deadline:
@@ -94,8 +89,22 @@ async def _write_all(
         await response.write(bytes(buffer))
 
 
+def _watchdog(
+    request: web.Request, deadline: _Deadline, cursor_limit_s: float
+) -> asyncio.TimerHandle | None:
+    """Drop a client that stops reading for good: writes block, and are never cancelled."""
+    if request.transport is None:
+        return None
+    loop = asyncio.get_running_loop()
+    end = deadline.at if deadline.at is not None else loop.time() + cursor_limit_s
+    return loop.call_at(end + _STALL_GRACE_S, request.transport.close)
+
+
 async def _stream(
-    request: web.Request, stream: AsyncIterator[dict[str, Any]], deadline: _Deadline
+    request: web.Request,
+    stream: AsyncIterator[dict[str, Any]],
+    deadline: _Deadline,
+    cursor_limit_s: float,
 ) -> web.StreamResponse:
     try:
         first = await deadline.next(stream)
@@ -107,16 +116,14 @@ async def _stream(
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response.enable_compression(web.ContentCoding.gzip)
     await response.prepare(request)
-    watchdog = None
-    if deadline.at is not None and request.transport is not None:
-        watchdog = asyncio.get_running_loop().call_at(
-            deadline.at + _STALL_GRACE_S, request.transport.close
-        )
+    watchdog = _watchdog(request, deadline, cursor_limit_s)
     try:
         if first is not None:
             await _write_all(response, first, stream, deadline)
-    except (ConnectionError, asyncio.CancelledError):
-        raise
+    except ConnectionError:
+        request[CLIENT_GONE] = True
+        logger.info("export client went away; cursor closed")
+        return response
     except Exception as exc:  # the status is sent: the error becomes the last line
         await response.write(_error_line(exc)[1])
     finally:
@@ -138,7 +145,11 @@ async def _stream(
 )
 @querystring_schema(requests.ExportImagesParams)
 async def export_images(request: web.Request) -> web.StreamResponse:
-    params = EXPORT_PARAMS.load(request.query)
+    try:
+        params = EXPORT_PARAMS.load(request.query)
+    except ValidationError as exc:  # the stream's framing, as for every export error
+        line = _line(GrpcCode.INVALID_ARGUMENT, f"{validation_message(exc)}: invalid arguments")
+        return web.Response(body=line, status=400, content_type="application/json")
     settings = request.app[SETTINGS]
     stream = request.app[IMAGES].export(
         params["query"],
@@ -146,6 +157,7 @@ async def export_images(request: web.Request) -> web.StreamResponse:
         max_time_ms=settings.export_cursor_timeout_ms,
     )
     try:
-        return await _stream(request, stream, _Deadline(params["timeout"]))
+        cursor_limit_s = settings.export_cursor_timeout_ms / 1000
+        return await _stream(request, stream, _Deadline(params["timeout"]), cursor_limit_s)
     finally:
         await stream.aclose()  # closes the cursor, also when the client went away

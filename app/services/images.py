@@ -128,7 +128,8 @@ class ImageService:
                 f"send query.query={MATCH_ALL_HINT} to mean it"
             )
         flt = await self._filter(query)
-        paged = pagination.limit > 0 or pagination.offset > 0 or pagination.sort_field
+        # The order only matters when a page is cut out of the matches.
+        paged = pagination.limit > 0 or pagination.offset > 0
         if not paged:
             if not confirm:
                 return DeleteResult(await self._repo.count(flt), dry_run=True)

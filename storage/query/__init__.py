@@ -35,10 +35,11 @@ from storage.query.indexes import index_models
 from storage.query.nodes import Clause, Query
 from storage.query.parser import parse
 from storage.query.search_doc import build_search_doc
-from storage.query.sorting import SortPlan, sort_plan
+from storage.query.sorting import DEFAULT_SORT, SortPlan, sort_plan
 from storage.query.translate import QueryContext, to_filter
 
 __all__ = [
+    "DEFAULT_SORT",
     "FIELDS",
     "Clause",
     "Field",

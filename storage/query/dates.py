@@ -60,7 +60,12 @@ def absolute(text: str) -> datetime | None:
     return naive.replace(tzinfo=timezone(timedelta(hours=_ZONES[zone]))).astimezone(UTC)
 
 
+_MAX_DIGITS = 15  # longer digit runs are no timestamp or day count, and int() of them is slow
+
+
 def _millis(text: str) -> datetime:
+    if len(text.lstrip("+-")) > _MAX_DIGITS:
+        raise InvalidQuery(f'time range bound "{text[:20]}…" is out of range')
     try:
         return _EPOCH + timedelta(milliseconds=int(text))
     except OverflowError:
@@ -68,6 +73,8 @@ def _millis(text: str) -> datetime:
 
 
 def _days(text: str) -> int:
+    if len(text.lstrip("+-")) > _MAX_DIGITS:
+        raise InvalidQuery(f'"{text[:20]}…" days is out of range (at most {_MAX_DAYS})')
     days = int(text)
     if abs(days) > _MAX_DAYS:
         raise InvalidQuery(f"{days} days is out of range (at most {_MAX_DAYS})")

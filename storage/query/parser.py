@@ -14,6 +14,10 @@ MAX_CLAUSES = 100
 MAX_VALUES = 100_000
 
 
+# Values quoted back in error messages are cut to this length.
+_SHOWN = 80
+
+
 def parse(text: str, *, regex_max_length: int = 256) -> Query:
     """Parse a search query.
 
@@ -26,6 +30,8 @@ def parse(text: str, *, regex_max_length: int = 256) -> Query:
     """
     if not text.strip():
         return Query()
+    if "\x00" in text:
+        raise InvalidQuery("query contains a NUL character")
     raw: dict[str, str] = {}
     for piece in split_clauses(text):
         pair = split_pair(piece)
@@ -58,7 +64,8 @@ def _value(field: Field, raw: str, regex_max_length: int) -> Predicate:
     try:
         return _typed(field, raw, regex_max_length)
     except InvalidQuery as exc:
-        raise InvalidQuery(f'invalid value "{raw}" for "{field.label}": {exc.message}') from None
+        shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "…"
+        raise InvalidQuery(f'invalid value "{shown}" for "{field.label}": {exc.message}') from None
 
 
 def _typed(field: Field, raw: str, regex_max_length: int) -> Predicate:

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.query.errors import InvalidQuery
-from storage.query.fields import Field, Kind, lookup
+from storage.query.fields import PAIRS, Field, Kind, Level, lookup
 
 AGGREGATIONS = ("UNSET", "COUNT", "MIN", "MAX")
-DEFAULT_SORT: list[tuple[str, int]] = [("lastUpdated", 1), ("_id", 1)]
+# The tie-breaker: the lower-cased digest, i.e. `_id` order. Not `_id` itself, because the local
+# stand-in store corrupts compound indexes that contain `_id`, and the sorts need such indexes.
+TIE_BREAKER = "_search.sha"
+DEFAULT_SORT: list[tuple[str, int]] = [("lastUpdated", 1), (TIE_BREAKER, 1)]
 
 # Applied only when the label is spelled exactly so (upstream SortFieldsMap is case-sensitive):
 # label → ((target label, invert direction), …).
@@ -95,6 +98,8 @@ def sort_plan(
 def _key(field: Field, direction: int, aggregation: str, distinct: bool) -> _Key:
     multi = field.array is not None or field.kind is Kind.STRINGS
     source = "$" + (field.full_path if field.array else str(field.sort_path))
+    if aggregation == "COUNT" and field.level is Level.COMPONENT and not distinct:
+        return _Key(None, _count_components(field.path), None, direction)
     if aggregation == "COUNT":
         return _Key(None, _count(source, multi, distinct), None, direction)
     if aggregation in ("MIN", "MAX") and multi:
@@ -104,6 +109,18 @@ def _key(field: Field, direction: int, aggregation: str, distinct: bool) -> _Key
         value = {"$min" if direction == 1 else "$max": source}
         return _Key(None, value, value, direction)
     return _Key(field.sort_path, None, source if field.nullable else None, direction)
+
+
+def _count_components(key: str) -> Any:
+    """COUNT of a component field: components having it, not their (component, vuln) pairs."""
+    having = {
+        "$filter": {
+            "input": {"$ifNull": [f"${PAIRS}", []]},
+            "as": "p",
+            "cond": {"$ne": [{"$ifNull": [f"$$p.{key}", None]}, None]},
+        }
+    }
+    return {"$size": {"$setUnion": [{"$map": {"input": having, "as": "p", "in": "$$p.cid"}}, []]}}
 
 
 def _count(source: str, multi: bool, distinct: bool) -> Any:
@@ -132,7 +149,8 @@ def _assemble(keys: list[_Key]) -> SortPlan:
         else:
             sort.setdefault(key.path, key.direction)
     # Ties break on _id in the direction of the last key, so reversing a sort reverses the list.
-    sort.setdefault("_id", keys[-1].direction)
+    if "_id" not in sort:
+        sort.setdefault(TIE_BREAKER, keys[-1].direction)
     if not add:
         return SortPlan(list(sort.items()), None, sort, [])
     return SortPlan(None, add, sort, list(add))

@@ -20,6 +20,8 @@ from storage.query.nodes import (
 )
 from storage.query.patterns import validate_regex
 
+# Far beyond any score, count or rank; keeps rounding arithmetic finite.
+MAX_NUMBER = 1e15
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "=": "$eq", "==": "$eq", "": "$eq"}
 _GO_BOOLS = {
@@ -121,6 +123,8 @@ def number(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         raise InvalidQuery(f'cannot parse "{text}" as a number')
+    if abs(value) > MAX_NUMBER:
+        raise InvalidQuery(f'number "{text}" is out of range (at most {MAX_NUMBER:g} in size)')
     return math.copysign(math.floor(abs(value) * 100 + 0.5), value) / 100
 
 

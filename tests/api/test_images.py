@@ -69,6 +69,17 @@ async def test_count_with_and_without_query(client: Any, put_images: Any) -> Non
         ("CVSS:abc", "CVSS"),
         ("Namespace:payments", "not supported"),
         ("Image:r/" + "a" * 300, "Image"),
+        ("Image:r/(.*.*)*#", "exponential time"),
+        ("Severity:r/(.*.*)*#", "exponential time"),
+        ("Image:r/.*a.*b.*c.*d.*e", "more than 4 repeats"),
+        ("Image:r/(", "invalid regular expression"),
+        ("CVSS:1e307", "out of range"),
+        ("Image Top CVSS:>-1e307", "out of range"),
+        ("Last Updated:tr/" + "9" * 5000 + "-2", "out of range"),
+        ("Last Updated:" + "9" * 5000 + "d", "out of range"),
+        ("Image:a\x00b", "NUL"),
+        ("Fixable:maybe", "boolean"),
+        ("INVALIDQUERY", "no field clause"),
     ],
 )
 async def test_bad_queries_are_400_in_the_error_shape(
@@ -219,6 +230,24 @@ async def test_sort_by_joined_field_and_aggregate(client: Any, put_images: Any) 
     }
     body = await (await client.get("/v1/images", params=params)).json()
     assert [i["id"] for i in body["images"]][:2] == [UNSCANNED["id"], REDIS["id"]]
+
+
+async def test_count_of_a_component_field_counts_components(client: Any, put_images: Any) -> None:
+    many_vulns = image(
+        "docker.io/a/one-component:1",
+        component("openssl", "1", *(vuln(f"CVE-2024-{i}", 5.0, "MODERATE") for i in range(5))),
+    )
+    many_components = image(
+        "docker.io/a/three-components:1", *(component(f"lib{i}", "1") for i in range(3))
+    )
+    await put_images([many_vulns, many_components])
+    params = {
+        "pagination.sortOption.field": "Component",
+        "pagination.sortOption.aggregateBy.aggrFunc": "COUNT",
+        "pagination.sortOption.reversed": "true",
+    }
+    body = await (await client.get("/v1/images", params=params)).json()
+    assert [i["id"] for i in body["images"]] == [many_components["id"], many_vulns["id"]]
 
 
 async def test_sort_by_unknown_field_is_400(client: Any) -> None:

@@ -63,9 +63,8 @@ class _Collection:
 
     def find(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("max_time_ms", None)
-        batch_size = kwargs.pop("batch_size", None)
-        cursor = self._collection.find(*args, **kwargs)
-        return _LimitedCursor(cursor) if batch_size is None else _LimitedCursor(cursor)
+        kwargs.pop("batch_size", None)
+        return _LimitedCursor(self._collection.find(*args, **kwargs))
 
     async def bulk_write(self, requests: list[Any], ordered: bool = True) -> None:
         # mongomock's bulk builder predates the `sort` option of ReplaceOne in pymongo 4.x.
@@ -81,6 +80,10 @@ class _Collection:
                 )
             else:
                 raise NotImplementedError(type(request).__name__)
+
+    async def distinct(self, key: str, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("maxTimeMS", None)
+        return await self._collection.distinct(key, *args, **kwargs)
 
     async def find_one(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("max_time_ms", None)

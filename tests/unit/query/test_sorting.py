@@ -22,29 +22,41 @@ def _non_null(source: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("field", "reversed_", "find_sort"),
     [
-        (None, False, [("lastUpdated", 1), ("_id", 1)]),
-        ("", True, [("lastUpdated", 1), ("_id", 1)]),
+        (None, False, [("lastUpdated", 1), ("_search.sha", 1)]),
+        ("", True, [("lastUpdated", 1), ("_search.sha", 1)]),
         ("_id", False, [("_id", 1)]),
         ("_id", True, [("_id", -1)]),
-        ("Image", False, [("name.registry", 1), ("name.remote", 1), ("name.tag", 1), ("_id", 1)]),
+        (
+            "Image",
+            False,
+            [("name.registry", 1), ("name.remote", 1), ("name.tag", 1), ("_search.sha", 1)],
+        ),
         (
             "Image",
             True,
-            [("name.registry", -1), ("name.remote", -1), ("name.tag", -1), ("_id", -1)],
+            [("name.registry", -1), ("name.remote", -1), ("name.tag", -1), ("_search.sha", -1)],
         ),
-        ("image", False, [("name.fullName", 1), ("_id", 1)]),  # no rewrite unless exact case
-        ("IMAGE", True, [("name.fullName", -1), ("_id", -1)]),
-        ("Image Tag", False, [("name.tag", 1), ("_id", 1)]),
+        (
+            "image",
+            False,
+            [("name.fullName", 1), ("_search.sha", 1)],
+        ),  # no rewrite unless exact case
+        ("IMAGE", True, [("name.fullName", -1), ("_search.sha", -1)]),
+        ("Image Tag", False, [("name.tag", 1), ("_search.sha", 1)]),
         ("Image Sha", True, [("_id", -1)]),
-        ("Last Updated", True, [("lastUpdated", -1), ("_id", -1)]),
-        ("Image Risk Score", False, [("riskScore", 1), ("_id", 1)]),
-        ("Image Risk Priority", False, [("riskScore", -1), ("_id", -1)]),  # inverted
-        ("Image Risk Priority", True, [("riskScore", 1), ("_id", 1)]),
-        ("image risk priority", False, [("riskScore", -1), ("_id", -1)]),  # live rank either way
-        ("Image OS", False, [("scan.operatingSystem", 1), ("_id", 1)]),
-        ("Operating System", False, [("scan.operatingSystem", 1), ("_id", 1)]),
-        ("Image User", False, [("metadata.v1.user", 1), ("_id", 1)]),
-        ("Image Command", True, [("metadata.v1.command", -1), ("_id", -1)]),
+        ("Last Updated", True, [("lastUpdated", -1), ("_search.sha", -1)]),
+        ("Image Risk Score", False, [("riskScore", 1), ("_search.sha", 1)]),
+        ("Image Risk Priority", False, [("riskScore", -1), ("_search.sha", -1)]),  # inverted
+        ("Image Risk Priority", True, [("riskScore", 1), ("_search.sha", 1)]),
+        (
+            "image risk priority",
+            False,
+            [("riskScore", -1), ("_search.sha", -1)],
+        ),  # live rank either way
+        ("Image OS", False, [("scan.operatingSystem", 1), ("_search.sha", 1)]),
+        ("Operating System", False, [("scan.operatingSystem", 1), ("_search.sha", 1)]),
+        ("Image User", False, [("metadata.v1.user", 1), ("_search.sha", 1)]),
+        ("Image Command", True, [("metadata.v1.command", -1), ("_search.sha", -1)]),
     ],
 )
 def test_plain_find_sorts(field: str | None, reversed_: bool, find_sort: list[Any]) -> None:
@@ -72,8 +84,8 @@ def test_nullable_image_fields_sort_nulls_last(field: str, path: str, reversed_:
     plan = sort_plan(field, reversed_)
     assert plan.find_sort is None
     assert plan.add_fields == {"_sn0": _null_flag("$" + path)}
-    assert plan.sort == {"_sn0": 1, path: direction, "_id": direction}
-    assert list(plan.sort) == ["_sn0", path, "_id"]  # key order matters for $sort
+    assert plan.sort == {"_sn0": 1, path: direction, "_search.sha": direction}
+    assert list(plan.sort) == ["_sn0", path, "_search.sha"]  # key order matters for $sort
     assert plan.remove_fields == ["_sn0"]
     assert plan.project_out() == {"$project": {"_sn0": 0}}
     assert plan.pipeline() == [{"$addFields": plan.add_fields}, {"$sort": plan.sort}]
@@ -100,7 +112,7 @@ def test_joined_fields_sort_by_min_ascending_max_descending(
     assert sort_plan(field, reversed_) == SortPlan(
         None,
         {"_sn0": _null_flag(value), "_sk0": value},
-        {"_sn0": 1, "_sk0": direction, "_id": direction},
+        {"_sn0": 1, "_sk0": direction, "_search.sha": direction},
         ["_sn0", "_sk0"],
     )
 
@@ -118,7 +130,7 @@ def test_component_rewrite_sorts_name_then_version() -> None:
         ("_sk0", -1),
         ("_sn1", 1),
         ("_sk1", -1),
-        ("_id", -1),
+        ("_search.sha", -1),
     ]
 
 
@@ -140,7 +152,7 @@ def test_component_rewrite_sorts_name_then_version() -> None:
 def test_count_aggregates(field: str, aggr: str, distinct: bool, value: Any) -> None:
     plan = sort_plan(field, False, aggr, distinct)
     assert plan.add_fields == {"_sk0": value}
-    assert plan.sort == {"_sk0": 1, "_id": 1}
+    assert plan.sort == {"_sk0": 1, "_search.sha": 1}
 
 
 @pytest.mark.parametrize(
@@ -155,7 +167,7 @@ def test_min_max_aggregates(field: str, aggr: str, reversed_: bool, value: Any) 
     plan = sort_plan(field, reversed_, aggr)
     assert plan.add_fields == {"_sn0": _null_flag(value), "_sk0": value}
     direction = -1 if reversed_ else 1
-    assert plan.sort == {"_sn0": 1, "_sk0": direction, "_id": direction}
+    assert plan.sort == {"_sn0": 1, "_sk0": direction, "_search.sha": direction}
 
 
 def test_min_max_of_an_image_scalar_is_the_scalar() -> None:

@@ -97,6 +97,15 @@ def test_merge_keeps_newer_stored_scan_and_metadata() -> None:
     assert [p["cve"] for p in merged["_search"]["pairs"] if p["v"]] == ["cve-9"]
 
 
+def test_merge_keeps_stored_data_when_the_new_timestamps_are_missing() -> None:
+    old = stored(image("docker.io/a/b:1", component("x", "1"), created="2024-01-01T00:00:00Z"))
+    new = stored(image("docker.io/a/b:1", component("y", "1"), created=None, scanned=None))
+    new["scan"] = {**old["scan"], "scanTime": None, "components": [{"name": "y"}]}
+    merged = merge(new, old)
+    assert merged["metadata"]["v1"]["created"] == old["metadata"]["v1"]["created"]
+    assert merged["scan"]["components"][0]["name"] == "x"
+
+
 def test_merge_takes_newer_or_equal_incoming_scan() -> None:
     old = stored(image("docker.io/a/b:1", component("x", "1"), scanned="2024-01-01T00:00:00Z"))
     new = stored(image("docker.io/a/b:1", component("y", "1"), scanned="2024-01-01T00:00:00Z"))

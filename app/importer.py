@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import io
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -14,10 +16,13 @@ import bson
 import orjson
 from bson.codec_options import CodecOptions
 from marshmallow import ValidationError
-from schemas.image import normalize_image
+from pymongo.errors import PyMongoError
+from tqdm import tqdm
 
 from app.config import Settings
 from app.resources import build_image_service
+from schemas.image import normalize_image
+from storage.errors import StorageError
 from storage.mongo import ensure_indexes, open_client
 
 _CODEC = CodecOptions(tz_aware=True, tzinfo=UTC)
@@ -30,13 +35,18 @@ class Validation:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+# A stored document is limited to 16 MiB; the search copies add up to about two thirds.
+MAX_IMAGE_BYTES = 8 << 20
+
+
 def _open(path: str) -> IO[bytes]:
-    if path == "-":
-        stream: IO[bytes] = sys.stdin.buffer
-        return gzip.GzipFile(fileobj=stream) if path.endswith(".gz") else stream
-    if path.endswith(".gz"):
-        return gzip.open(path, "rb")
-    return open(path, "rb")  # noqa: SIM115 - closed by the caller
+    """The input, decompressed when it starts with the gzip magic bytes (files or stdin)."""
+    raw = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
+    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=buffered)
+    return buffered
 
 
 def image_from_line(line: bytes) -> dict[str, Any]:
@@ -79,7 +89,11 @@ def validate_to_spool(source: IO[bytes], spool: IO[bytes]) -> Validation:
         except ValidationError as exc:
             result.errors.append((number, _reason(exc)))
             continue
-        spool.write(bson.encode(image))
+        encoded = bson.encode(image)
+        if len(encoded) > MAX_IMAGE_BYTES:
+            result.errors.append((number, f"image is larger than {MAX_IMAGE_BYTES >> 20} MiB"))
+            continue
+        spool.write(encoded)
         result.valid += 1
     return result
 
@@ -104,16 +118,19 @@ def _report(errors: list[tuple[int, str]]) -> None:
 
 
 async def run_import(settings: Settings, path: str, skip_invalid: bool, batch_size: int) -> int:
-    """Exit status: 0 imported, 2 invalid lines (nothing written) or unreadable input."""
-    from tqdm import tqdm
-
+    """Exit status: 0 imported; 1 database error; 2 invalid lines (nothing written) or
+    unreadable input."""
     try:
         source = _open(path)
     except OSError as exc:
         print(f"image-service import: cannot read {path}: {exc}", file=sys.stderr)
         return 2
     with source, tempfile.TemporaryFile() as spool:
-        validation = validate_to_spool(source, spool)
+        try:
+            validation = validate_to_spool(source, spool)
+        except (OSError, EOFError, zlib.error) as exc:
+            print(f"image-service import: cannot read {path}: {exc}", file=sys.stderr)
+            return 2
         if validation.errors:
             _report(validation.errors)
             if not skip_invalid:
@@ -123,22 +140,32 @@ async def run_import(settings: Settings, path: str, skip_invalid: bool, batch_si
                     file=sys.stderr,
                 )
                 return 2
-        client = open_client(settings.mongodb_uri, timeout_ms=settings.mongo_connect_timeout_ms)
         try:
-            db = client[settings.database]
-            await ensure_indexes(db)
-            service = build_image_service(db, settings)
-            inserted = updated = 0
-            progress = tqdm(
-                total=validation.valid, unit="img", disable=not sys.stderr.isatty(), file=sys.stderr
-            )
-            for batch in _spooled(spool, max(1, batch_size)):
-                result = await service.upsert(batch, keep_last_updated=True)
-                inserted += result.inserted
-                updated += result.updated
-                progress.update(len(batch))
-            progress.close()
-        finally:
-            await client.close()
+            inserted, updated = await _write(settings, spool, validation.valid, batch_size)
+        except (StorageError, PyMongoError) as exc:
+            print(f"image-service import: database error: {exc}", file=sys.stderr)
+            return 1
     print(f"imported: {inserted} inserted, {updated} updated, {len(validation.errors)} skipped")
     return 0
+
+
+async def _write(
+    settings: Settings, spool: IO[bytes], total: int, batch_size: int
+) -> tuple[int, int]:
+    """Upsert the spooled images in batches; returns (inserted, updated)."""
+    client = open_client(settings.mongodb_uri, timeout_ms=settings.mongo_connect_timeout_ms)
+    inserted = updated = 0
+    progress = tqdm(total=total, unit="img", disable=not sys.stderr.isatty(), file=sys.stderr)
+    try:
+        db = client[settings.database]
+        await ensure_indexes(db)
+        service = build_image_service(db, settings)
+        for batch in _spooled(spool, max(1, batch_size)):
+            result = await service.upsert(batch, keep_last_updated=True)
+            inserted += result.inserted
+            updated += result.updated
+            progress.update(len(batch))
+    finally:
+        progress.close()
+        await client.close()
+    return inserted, updated

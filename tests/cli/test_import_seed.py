@@ -110,6 +110,36 @@ async def test_import_gzip_and_stdin(
     assert await count(api) == 4
 
 
+async def test_import_gzip_on_stdin_and_broken_inputs(
+    nx_store: LocalStore, database: str, api: Any, tmp_path: Path
+) -> None:
+    data = gzip.compress(b"\n".join(image_lines(3, export=True)))
+    result = cli(nx_store, database, "import", "-", stdin=data)
+    assert result.returncode == 0, result.stderr.decode()
+    truncated = tmp_path / "cut.ndjson.gz"
+    truncated.write_bytes(data[: len(data) // 2])
+    broken = cli(nx_store, database, "import", str(truncated))
+    assert broken.returncode == 2
+    assert b"cannot read" in broken.stderr
+    assert b"Traceback" not in broken.stderr
+    assert await count(api) == 3
+
+
+def test_import_into_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = write_file(tmp_path / "images.ndjson", image_lines(2, export=False))
+    env = {**os.environ, "MONGODB_URI": "mongodb://127.0.0.1:9/nowhere"}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "app", "import", str(path)],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert b"database error" in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
 async def test_import_missing_file_is_a_clear_error(nx_store: LocalStore, database: str) -> None:
     result = cli(nx_store, database, "import", "/nonexistent/images.ndjson")
     assert result.returncode == 2

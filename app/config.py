@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/image_service"
 DEFAULT_DATABASE = "image_service"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -81,6 +82,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         regex_max_length=_int(env, "IMAGE_SERVICE_REGEX_MAX_LENGTH", 256, errors, minimum=1),
         log_level=(env.get("IMAGE_SERVICE_LOG_LEVEL") or "INFO").upper(),
     )
+    if settings.log_level not in LOG_LEVELS:
+        errors.append(f"IMAGE_SERVICE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     if settings.port > 65535:
         errors.append(f"IMAGE_SERVICE_PORT must be <= 65535, not {settings.port}")
     if errors:

@@ -15,6 +15,8 @@ from app.openapi import setup_openapi
 from app.resources import mongo_ctx, services_ctx
 from app.routes import add_routes
 
+MAX_URL_BYTES = 64 * 1024
+
 
 def create_app(
     settings: Settings, *, db: AsyncDatabase[dict[str, Any]] | None = None
@@ -23,6 +25,8 @@ def create_app(
     app = web.Application(
         middlewares=[metrics_middleware, request_middleware],
         client_max_size=settings.max_body_bytes,
+        # search queries travel in the URL; aiohttp's default line limit is 8 KiB
+        handler_args={"max_line_size": MAX_URL_BYTES, "max_field_size": MAX_URL_BYTES},
     )
     app[SETTINGS] = settings
     app[METRICS] = Metrics()

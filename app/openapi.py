@@ -9,9 +9,6 @@ from aiohttp_apigami import OpenApiVersion, setup_aiohttp_apispec
 
 from schemas.errors import ErrorBody
 
-# aiohttp-apigami keeps its state under plain string keys; the warning is about its code, not ours.
-warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_apigami")
-
 OPENAPI_URL = "/api/docs/openapi.json"
 SWAGGER_UI_PATH = "/api/docs"
 # Every operation can fail with the upstream error body.
@@ -23,7 +20,18 @@ ERRORS = {
 }
 
 
+async def _strip_swagger2_keys(app: web.Application) -> None:
+    """apigami leaves Swagger 2's `produces` on operations; OpenAPI 3 has no such key."""
+    spec = app.get("swagger_dict") or {}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.pop("produces", None)
+
+
 def setup_openapi(app: web.Application) -> None:
+    # apigami keeps its state under plain string keys; the warning is about its code, not ours.
+    warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_apigami")
     setup_aiohttp_apispec(
         app,
         title="Image Service",
@@ -36,3 +44,4 @@ def setup_openapi(app: web.Application) -> None:
             "RHACS Image Service REST API v1."
         },
     )
+    app.on_startup.append(_strip_swagger2_keys)  # after apigami's own registration

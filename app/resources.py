@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from app.config import Settings
 from app.keys import DB, IMAGES, METADATA_CACHE, SETTINGS, WATCHES
@@ -33,13 +36,38 @@ def mongo_ctx(db: AsyncDatabase[dict[str, Any]] | None = None) -> Any:
             app[DB] = client[settings.database]
         else:
             app[DB] = db
-        created = await ensure_indexes(app[DB])
-        logger.info("database %s ready (%d indexes ensured)", app[DB].name, len(created))
+        retry = None
+        if not await _try_indexes(app[DB]):
+            # Serve anyway (readiness reports the database); indexes follow when it answers.
+            retry = asyncio.create_task(_retry_indexes(app[DB]))
         yield
+        if retry is not None:
+            retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retry
         if client is not None:
             await client.close()
 
     return ctx
+
+
+INDEX_RETRY_S = 10.0
+
+
+async def _try_indexes(db: AsyncDatabase[dict[str, Any]]) -> bool:
+    try:
+        created = await ensure_indexes(db)
+    except PyMongoError as exc:
+        logger.warning("indexes not ensured, the database is not answering: %s", exc)
+        return False
+    logger.info("database %s ready (%d indexes ensured)", db.name, len(created))
+    return True
+
+
+async def _retry_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    # polling an external server until it answers; nothing in-process could signal it
+    while not await _try_indexes(db):  # noqa: ASYNC110
+        await asyncio.sleep(INDEX_RETRY_S)
 
 
 def build_image_service(db: AsyncDatabase[dict[str, Any]], settings: Settings) -> ImageService:

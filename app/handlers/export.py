@@ -11,13 +11,12 @@ from aiohttp import web
 from aiohttp_apigami import docs, querystring_schema
 from marshmallow import ValidationError
 
-from app.errors import DeadlineExceeded, GrpcCode, ServiceError
+from app.errors import DeadlineExceeded, GrpcCode
 from app.http import dumps
 from app.keys import CLIENT_GONE, IMAGES, SETTINGS
 from app.middleware import classify, validation_message
 from app.openapi import ERRORS
 from schemas import requests, responses
-from storage.errors import StorageError
 
 # Schema instances are reusable and costly to build: one per process, not per request.
 EXPORT_PARAMS = requests.ExportImagesParams()
@@ -108,7 +107,7 @@ async def _stream(
 ) -> web.StreamResponse:
     try:
         first = await deadline.next(stream)
-    except (TimeoutError, ServiceError, StorageError) as exc:
+    except Exception as exc:  # nothing is sent yet: the status says what went wrong
         status, line = _error_line(exc)
         return web.Response(body=line, status=status, content_type="application/json")
     response = web.StreamResponse(headers={"Cache-Control": "no-store, no-cache"})

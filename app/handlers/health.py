@@ -6,8 +6,7 @@ from aiohttp import web
 from aiohttp_apigami import docs
 
 from app.http import json_response
-from app.keys import DB
-from storage.mongo import ping
+from app.keys import IMAGES
 
 
 @docs(
@@ -19,12 +18,22 @@ async def ping_v1(request: web.Request) -> web.Response:
     return json_response(request, {"status": "ok"})
 
 
+@docs(
+    tags=["Health"],
+    summary="Liveness: the process answers (never touches the database)",
+    responses={200: {"description": '`{"status": "ok"}`'}},
+)
 async def livez(request: web.Request) -> web.Response:
     """Liveness never touches the database: a slow database must not restart the pod."""
     return json_response(request, {"status": "ok"})
 
 
+@docs(
+    tags=["Health"],
+    summary="Readiness: the database answers a ping",
+    responses={200: {"description": '`{"status": "ok"}`'}, 503: {"description": "no database"}},
+)
 async def readyz(request: web.Request) -> web.Response:
     """Ready when the database answers a ping."""
-    await ping(request.app[DB])
+    await request.app[IMAGES].ready()
     return json_response(request, {"status": "ok"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -75,6 +75,10 @@ class ImageService:
         except InvalidQuery as exc:
             raise InvalidArgument(f"invalid sort option: {exc.message}") from exc
 
+    async def ready(self) -> None:
+        """Raises StoreUnavailable unless the database answers."""
+        await self._repo.ping()
+
     async def count(self, query: str) -> int:
         return await self._repo.count(await self._filter(query))
 
@@ -105,7 +109,7 @@ class ImageService:
         doc = await self._repo.get(digest)
         if doc is None:
             raise NotFound(f'image with id "{image_id}" does not exist')
-        image = image_views.finish(_wire(doc), await self._ranker.ranker())
+        image = image_views.finish(doc, await self._ranker.ranker())
         if not include_snoozed:
             image_views.drop_snoozed(image)
         if strip_description:
@@ -153,7 +157,7 @@ class ImageService:
         stream = self._repo.stream(flt, batch_size=batch_size, max_time_ms=max_time_ms)
         try:
             async for doc in stream:
-                yield image_views.finish(_wire(doc), priority)
+                yield image_views.finish(doc, priority)
         finally:
             await stream.aclose()
 
@@ -168,9 +172,3 @@ class ImageService:
         result = await self._repo.upsert_many(images, now=now, keep_last_updated=keep_last_updated)
         self._ranker.invalidate()
         return result
-
-
-def _wire(doc: Mapping[str, Any]) -> Doc:
-    image = dict(doc)
-    image["id"] = image.pop("_id")
-    return image

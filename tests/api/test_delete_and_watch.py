@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from app.config import Settings
+from app.main import create_app
 from tests.api.test_images import assert_error, check
 from tests.support.images import image
 
@@ -191,3 +193,18 @@ async def test_ping_health_metrics_and_openapi(client: Any) -> None:
             assert "200" in operation["responses"], (method, path)
             for parameter in operation.get("parameters", []):
                 assert parameter.get("description"), (method, path, parameter["name"])
+
+
+async def test_without_a_database_the_service_is_alive_but_not_ready(aiohttp_client: Any) -> None:
+    settings = Settings(
+        mongodb_uri="mongodb://127.0.0.1:9/nowhere",
+        database="nowhere",
+        mongo_connect_timeout_ms=200,
+    )
+    client = await aiohttp_client(create_app(settings))
+    assert (await client.get("/livez")).status == 200
+    response = await client.get("/readyz")
+    assert response.status == 503
+    assert_error(await response.json(), 14, "unavailable")
+    response = await client.get("/v1/imagescount")
+    assert response.status == 503

@@ -125,5 +125,10 @@ async def test_export_is_gzipped_on_request(client: Any) -> None:
 
 
 async def test_export_rejects_a_bad_timeout(client: Any) -> None:
-    response = await client.get("/v1/export/images", params={"timeout": "soon"})
-    assert response.status == 400
+    for timeout in ("soon", "99999999999"):
+        response = await client.get("/v1/export/images", params={"timeout": timeout})
+        assert response.status == 400
+        (line,) = lines_of(await response.text())
+        validate_definition("googlerpcStatus", line["error"])
+        assert line["error"]["code"] == 3
+        assert "timeout" in line["error"]["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.keys import IMAGES
@@ -43,6 +44,8 @@ async def test_an_older_scan_does_not_replace_a_newer_one(client: Any) -> None:
 async def test_api_upserts_set_last_updated_to_now(client: Any) -> None:
     service = client.server.app[IMAGES]
     raw = image("docker.io/a/b:1", last_updated="2020-01-01T00:00:00Z")
+    before = datetime.now(UTC)
     await service.upsert([normalize_image(raw)])
     body = await (await client.get(f"/v1/images/{raw['id']}")).json()
-    assert body["lastUpdated"] > "2026-"
+    stamp = datetime.fromisoformat(body["lastUpdated"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= stamp <= datetime.now(UTC)

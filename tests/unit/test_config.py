@@ -35,9 +35,11 @@ def test_every_bad_variable_is_reported() -> None:
                 "MONGODB_URI": "postgres://x",
                 "IMAGE_SERVICE_PORT": "http",
                 "IMAGE_SERVICE_EXPORT_BATCH_SIZE": "0",
+                "IMAGE_SERVICE_LOG_LEVEL": "LOUD",
             }
         )
     message = str(error.value)
     assert "MONGODB_URI" in message
     assert "IMAGE_SERVICE_PORT" in message
     assert "IMAGE_SERVICE_EXPORT_BATCH_SIZE" in message
+    assert "IMAGE_SERVICE_LOG_LEVEL" in message

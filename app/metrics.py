@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -30,6 +31,17 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
         )
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: str, seconds: float) -> None:
+        """Count one answer; labelled children are cached (labels() costs more than inc())."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(*key), self.latency.labels(method, route))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 METRICS = web.AppKey("image_service.metrics", Metrics)
@@ -50,6 +62,5 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     finally:
         route = request.match_info.route.resource
         template = route.canonical if route is not None else "unmatched"
-        metrics = request.app[METRICS]
-        metrics.requests.labels(request.method, template, status).inc()
-        metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        request.app[METRICS].observe(request.method, template, status, elapsed)

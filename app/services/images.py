@@ -170,5 +170,7 @@ class ImageService:
             image_views.blank_datasources(image)
             score_image(image, now=now)
         result = await self._repo.upsert_many(images, now=now, keep_last_updated=keep_last_updated)
-        self._ranker.invalidate()
+        self._ranker.add(float(image.get("riskScore") or 0.0) for image in images)
+        if result.updated:  # a merge may have kept an older score: recount soon
+            self._ranker.invalidate()
         return result

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+logger = logging.getLogger(__name__)
 
 
 class RiskRanker:
-    """Caches the distinct risk scores for a short time; priority is a binary search.
+    """Caches the distinct risk scores; a priority is a binary search, never a query.
 
-    One read of the distinct scores serves every request for `ttl_s` seconds, so a
-    priority never costs a query per image. Writes in this process invalidate the cache;
-    writes by other replicas show after at most `ttl_s`.
+    Stale-while-revalidate: only the first load is awaited. Afterwards, once the list is
+    older than `ttl_s` (or marked stale by a write), requests keep using it while one
+    background refresh runs, so no request waits on a scan of the scores. Scores written by
+    this process are inserted at once; writes by other replicas show after at most `ttl_s`.
     """
 
     def __init__(
         self,
         load: Callable[[], Awaitable[list[float]]],
         *,
-        ttl_s: float = 2.0,
+        ttl_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._load = load
@@ -28,22 +32,43 @@ class RiskRanker:
         self._clock = clock
         self._ascending: list[float] = []
         self._loaded_at: float | None = None
+        self._stale = False
         self._lock = asyncio.Lock()
+        self._refreshing: asyncio.Task[None] | None = None
 
     def invalidate(self) -> None:
-        self._loaded_at = None
+        """Refresh soon (after deletes, or merges that kept older scores)."""
+        self._stale = True
+
+    def add(self, scores: Iterable[float]) -> None:
+        """Scores just written here count at once."""
+        for score in scores:
+            index = bisect.bisect_left(self._ascending, score)
+            if index == len(self._ascending) or self._ascending[index] != score:
+                self._ascending.insert(index, score)
+
+    async def _refresh(self) -> None:
+        scores = sorted(set(await self._load()))
+        self._ascending, self._loaded_at, self._stale = scores, self._clock(), False
+
+    async def _refresh_in_background(self) -> None:
+        try:
+            await self._refresh()
+        except Exception:  # the next request tries again; the old list stays in use
+            logger.warning("refreshing risk ranks failed", exc_info=True)
+        finally:
+            self._refreshing = None
 
     async def _scores(self) -> list[float]:
-        if self._fresh():
-            return self._ascending
-        async with self._lock:
-            if not self._fresh():
-                self._ascending = sorted(set(await self._load()))
-                self._loaded_at = self._clock()
+        if self._loaded_at is None:
+            async with self._lock:
+                if self._loaded_at is None:
+                    await self._refresh()
+        elif (self._stale or self._clock() - self._loaded_at >= self._ttl_s) and (
+            self._refreshing is None
+        ):
+            self._refreshing = asyncio.create_task(self._refresh_in_background())
         return self._ascending
-
-    def _fresh(self) -> bool:
-        return self._loaded_at is not None and self._clock() - self._loaded_at < self._ttl_s
 
     async def scores_desc(self) -> Sequence[float]:
         """Distinct risk scores, highest first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,14 +67,14 @@ def test_dense_ranks_share_equal_scores() -> None:
     assert dense_ranks([1.0, 3.0, 3.0, 2.0]) == {3.0: 1, 2.0: 2, 1.0: 3}
 
 
-async def test_ranker_caches_and_invalidates() -> None:
+async def test_ranker_loads_once_then_refreshes_in_the_background() -> None:
     loads = 0
     scores = [1.0, 5.0, 5.0, 0.0]
 
     async def load() -> list[float]:
         nonlocal loads
         loads += 1
-        return scores
+        return list(scores)
 
     clock = [0.0]
     ranker = RiskRanker(load, ttl_s=2.0, clock=lambda: clock[0])
@@ -81,9 +82,36 @@ async def test_ranker_caches_and_invalidates() -> None:
     assert [priority(s) for s in (5.0, 1.0, 0.0, 9.0)] == [1, 2, 3, 1]
     assert list(await ranker.scores_desc()) == [5.0, 1.0, 0.0]
     assert loads == 1
+    # stale: the old list answers while one refresh runs behind it
     clock[0] = 3.0
-    await ranker.ranker()
+    scores.append(7.0)
+    assert list(await ranker.scores_desc()) == [5.0, 1.0, 0.0]
+    await asyncio.sleep(0)
+    assert loads == 2
+    assert list(await ranker.scores_desc()) == [7.0, 5.0, 1.0, 0.0]
+    # a local write counts at once, without a load
+    ranker.add([3.0, 5.0])
+    assert list(await ranker.scores_desc()) == [7.0, 5.0, 3.0, 1.0, 0.0]
     assert loads == 2
     ranker.invalidate()
     await ranker.ranker()
+    await asyncio.sleep(0)
     assert loads == 3
+
+
+async def test_a_failed_background_refresh_keeps_the_old_list() -> None:
+    calls = 0
+
+    async def load() -> list[float]:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            raise RuntimeError("database away")
+        return [2.0]
+
+    ranker = RiskRanker(load, ttl_s=0.0)
+    assert list(await ranker.scores_desc()) == [2.0]
+    assert list(await ranker.scores_desc()) == [2.0]
+    await asyncio.sleep(0)
+    assert calls == 2
+    assert list(await ranker.scores_desc()) == [2.0]

@@ -12,7 +12,13 @@ from marshmallow import ValidationError
 from app.errors import HTTP_STATUS, GrpcCode, ServiceError
 from app.http import dumps
 from app.keys import REQUEST_ID
-from storage.errors import BadQuery, QueryTimeout, StorageError, StoreUnavailable
+from storage.errors import (
+    BadQuery,
+    DocumentTooLarge,
+    QueryTimeout,
+    StorageError,
+    StoreUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +80,8 @@ def classify(exc: BaseException) -> tuple[GrpcCode, str, int]:
         code = _HTTP_TO_CODE.get(exc.status, GrpcCode.UNKNOWN)
         message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
         return code, message.strip() or exc.reason, exc.status
+    if isinstance(exc, DocumentTooLarge):
+        return GrpcCode.INVALID_ARGUMENT, f"{exc}: invalid arguments", 400
     if isinstance(exc, BadQuery):
         return GrpcCode.INVALID_ARGUMENT, f"{exc}: invalid arguments", 400
     if isinstance(exc, QueryTimeout):

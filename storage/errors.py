@@ -11,6 +11,10 @@ class BadQuery(StorageError):
     """The server refused the query itself (e.g. a regular expression its engine rejects)."""
 
 
+class DocumentTooLarge(StorageError):
+    """A document is over MongoDB's 16 MiB limit (the image with its search copies)."""
+
+
 class QueryTimeout(StorageError):
     """The server stopped the operation at its time limit (maxTimeMS)."""
 

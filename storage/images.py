@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import bson
 from pymongo import InsertOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from storage import documents
-from storage.errors import ConcurrentUpdate
+from storage.errors import ConcurrentUpdate, DocumentTooLarge
 from storage.mongo import IMAGES, guarded, translated_errors
 from storage.query import DEFAULT_SORT, SortPlan
 
@@ -38,6 +39,8 @@ LIST_PROJECTION: dict[str, Any] = {
 }
 # Each round one writer of a contended document wins; the rest merge again after a jittered pause.
 _MAX_RETRIES = 16
+# MongoDB's document limit; checked here so that every store refuses the same images.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 _RETRY_PAUSE_S = 0.005
 
 
@@ -69,11 +72,13 @@ class ImageRepository:
         return int(reply["n"])
 
     async def get(self, digest: str) -> Doc | None:
-        return await guarded(
+        """The wire-shaped image (`id`, no internal fields), or None."""
+        doc = await guarded(
             lambda: self._images.find_one(
                 {"_id": digest}, {"_search": 0, "_rev": 0}, max_time_ms=self._max_time_ms
             )
         )
+        return None if doc is None else documents.to_wire(doc)
 
     async def find_page(
         self, flt: Filter, plan: SortPlan, page: Page, *, projection: Mapping[str, Any]
@@ -99,14 +104,7 @@ class ImageRepository:
         return await guarded(run)
 
     def _sort_pipeline(self, flt: Filter, plan: SortPlan) -> list[dict[str, Any]]:
-        pipeline: list[dict[str, Any]] = [{"$match": dict(flt)}]
-        if plan.find_sort is not None:
-            pipeline.append({"$sort": dict(plan.find_sort)})
-            return pipeline
-        if plan.add_fields:
-            pipeline.append({"$addFields": plan.add_fields})
-        pipeline.append({"$sort": plan.sort})
-        return pipeline
+        return [{"$match": dict(flt)}, *plan.pipeline()]
 
     async def ids(self, flt: Filter, plan: SortPlan, page: Page) -> list[str]:
         rows = await self.find_page(flt, plan, page, projection={"_id": 1})
@@ -127,7 +125,7 @@ class ImageRepository:
         return int(result.deleted_count)
 
     async def stream(self, flt: Filter, *, batch_size: int, max_time_ms: int) -> AsyncIterator[Doc]:
-        """Every matching document, oldest update first, from one cursor.
+        """Every matching image (wire-shaped), oldest update first, from one cursor.
 
         The cursor is closed when the consumer stops early (client gone, timeout).
         """
@@ -141,9 +139,13 @@ class ImageRepository:
         try:
             async with translated_errors():
                 async for doc in cursor:
-                    yield doc
+                    yield documents.to_wire(doc)
         finally:
             await cursor.close()
+
+    async def ping(self) -> None:
+        """Raises StoreUnavailable when the server does not answer."""
+        await guarded(lambda: self._db.command("ping"))
 
     async def distinct_risk_scores(self) -> list[float]:
         # distinct on the indexed field: a scan of index keys, not of documents
@@ -162,6 +164,7 @@ class ImageRepository:
         revision number and retried.
 
         Raises:
+            DocumentTooLarge: an image is over MongoDB's document limit; nothing is written.
             ConcurrentUpdate: when an image kept changing over several retries.
         """
         pending: dict[str, Doc] = {}
@@ -170,6 +173,11 @@ class ImageRepository:
             doc = documents.to_stored(image, last_updated=stamp or now)
             earlier = pending.get(doc["_id"])
             pending[doc["_id"]] = documents.merge(doc, earlier) if earlier else doc
+        for digest, doc in pending.items():  # checked before anything of the batch is written
+            if len(bson.encode(doc)) > MAX_DOCUMENT_BYTES:
+                raise DocumentTooLarge(
+                    f"image {digest} is too large to store (over 16 MiB with its search copies)"
+                )
         inserted = updated = 0
         for attempt in range(_MAX_RETRIES):
             if not pending:

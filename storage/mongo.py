@@ -17,8 +17,17 @@ from pymongo.errors import (
     PyMongoError,
     ServerSelectionTimeoutError,
 )
+from pymongo.errors import (
+    DocumentTooLarge as PyMongoDocumentTooLarge,
+)
 
-from storage.errors import BadQuery, QueryTimeout, StorageError, StoreUnavailable
+from storage.errors import (
+    BadQuery,
+    DocumentTooLarge,
+    QueryTimeout,
+    StorageError,
+    StoreUnavailable,
+)
 from storage.query import index_models
 
 logger = logging.getLogger(__name__)
@@ -59,6 +68,8 @@ async def guarded(call: Callable[[], Awaitable[T]]) -> T:
 
 def translate_error(exc: BaseException) -> BaseException:
     """The storage error for a driver exception; anything else passes through."""
+    if isinstance(exc, PyMongoDocumentTooLarge):
+        return DocumentTooLarge("the image is too large to store (16 MiB with its search copies)")
     if isinstance(exc, ExecutionTimeout):
         return QueryTimeout("the query exceeded its time limit")
     if isinstance(exc, ServerSelectionTimeoutError | ConnectionFailure | AutoReconnect):

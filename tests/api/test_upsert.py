@@ -49,3 +49,26 @@ async def test_api_upserts_set_last_updated_to_now(client: Any) -> None:
     body = await (await client.get(f"/v1/images/{raw['id']}")).json()
     stamp = datetime.fromisoformat(body["lastUpdated"].replace("Z", "+00:00"))
     assert before - timedelta(seconds=1) <= stamp <= datetime.now(UTC)
+
+
+async def test_an_image_too_large_to_store_is_refused_and_nothing_changes(client: Any) -> None:
+    service = client.server.app[IMAGES]
+    huge = image(
+        "docker.io/a/huge:1",
+        *(
+            component(
+                f"pkg{i}", "1", *(vuln(f"CVE-2024-{i}{j}", 5.0, "MODERATE") for j in range(40))
+            )
+            for i in range(400)
+        ),
+    )
+    for component_ in huge["scan"]["components"]:
+        for v in component_["vulns"]:
+            v["summary"] = "x" * 1200
+    try:
+        await service.upsert([normalize_image(huge)])
+    except Exception as exc:  # noqa: BLE001 - the type is what is checked
+        assert type(exc).__name__ == "DocumentTooLarge"
+    else:
+        raise AssertionError("a document over 16 MiB was accepted")
+    assert (await (await client.get("/v1/imagescount")).json()) == {"count": 0}

@@ -6,8 +6,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from app.keys import IMAGES
 from schemas.image import normalize_image
+from storage.errors import DocumentTooLarge
 from tests.support.images import component, image, vuln
 
 
@@ -65,10 +68,6 @@ async def test_an_image_too_large_to_store_is_refused_and_nothing_changes(client
     for component_ in huge["scan"]["components"]:
         for v in component_["vulns"]:
             v["summary"] = "x" * 1200
-    try:
+    with pytest.raises(DocumentTooLarge, match="too large to store"):
         await service.upsert([normalize_image(huge)])
-    except Exception as exc:  # noqa: BLE001 - the type is what is checked
-        assert type(exc).__name__ == "DocumentTooLarge"
-    else:
-        raise AssertionError("a document over 16 MiB was accepted")
     assert (await (await client.get("/v1/imagescount")).json()) == {"count": 0}

@@ -117,18 +117,20 @@ async def _stream(
     await response.prepare(request)
     watchdog = _watchdog(request, deadline, cursor_limit_s)
     try:
-        if first is not None:
-            await _write_all(response, first, stream, deadline)
+        try:
+            if first is not None:
+                await _write_all(response, first, stream, deadline)
+        except ConnectionError:
+            raise
+        except Exception as exc:  # the status is sent: the error becomes the last line
+            await response.write(_error_line(exc)[1])
+        await response.write_eof()
     except ConnectionError:
         request[CLIENT_GONE] = True
         logger.info("export client went away; cursor closed")
-        return response
-    except Exception as exc:  # the status is sent: the error becomes the last line
-        await response.write(_error_line(exc)[1])
     finally:
         if watchdog is not None:
             watchdog.cancel()
-    await response.write_eof()
     return response
 
 

@@ -104,7 +104,9 @@ def wait_http_ok(child: Child, url: str, *, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not child.alive():
-            raise RuntimeError(f"{child.name} exited ({child.process.returncode}):\n{child.log_tail()}")
+            raise RuntimeError(
+                f"{child.name} exited ({child.process.returncode}):\n{child.log_tail()}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310 - loopback only
                 if reply.status == 200:
@@ -112,7 +114,9 @@ def wait_http_ok(child: Child, url: str, *, timeout_s: float = 120.0) -> None:
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{child.name} did not answer {url} in {timeout_s:.0f}s:\n{child.log_tail()}")
+    raise RuntimeError(
+        f"{child.name} did not answer {url} in {timeout_s:.0f}s:\n{child.log_tail()}"
+    )
 
 
 def run_json(command: Sequence[str], *, timeout_s: float, env: dict[str, str] | None = None) -> Any:

@@ -1,0 +1,129 @@
+"""Our app for benchmarks: on the in-process MongoDB double (loaded from NDJSON) and/or profiled."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, cast
+
+import orjson
+from aiohttp import web
+from benchlib import add_repo_to_path
+
+logger = logging.getLogger("our_server")
+_BATCH = 500
+
+
+def _after_start(
+    ndjson: list[bytes] | None, snapshot: Any, profiler: cProfile.Profile | None
+) -> Any:
+    """Loads the images (in-memory store), then starts the profiler: only serving is profiled."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        if ndjson is not None:
+            await _load(app, ndjson)
+        if snapshot is not None:
+            logger.warning("snapshot of %d images taken", await snapshot.freeze())
+        gc.collect()
+        gc.freeze()
+        logger.warning("frozen %d objects", gc.get_freeze_count())
+        if profiler is not None:
+            profiler.enable()
+        yield
+        if profiler is not None:
+            profiler.disable()
+
+    return ctx
+
+
+async def _load(app: web.Application, lines: list[bytes]) -> None:
+    from app.keys import IMAGES
+    from schemas.image import normalize_image
+
+    service = app[IMAGES]
+    batch: list[dict[str, Any]] = []
+    loaded = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        batch.append(normalize_image(orjson.loads(line)["result"]["image"]))
+        if len(batch) == _BATCH:
+            await service.upsert(batch, keep_last_updated=True)
+            loaded += len(batch)
+            batch = []
+    lines.clear()
+    if batch:
+        await service.upsert(batch, keep_last_updated=True)
+        loaded += len(batch)
+    logger.warning("loaded %d images into the in-memory store", loaded)
+
+
+def _client_codec() -> Any:
+    """The codec options our MongoDB client is opened with (storage/mongo.py:open_client)."""
+    from storage.mongo import open_client
+
+    client = open_client("mongodb://127.0.0.1:9/unused", timeout_ms=1000)  # never connects
+    try:
+        return client.codec_options
+    finally:
+        asyncio.run(client.close())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--ndjson",
+        type=Path,
+        help="in-memory store loaded with these export lines (else MONGODB_URI)",
+    )
+    parser.add_argument(
+        "--store",
+        choices=["mongomock", "snapshot"],
+        default="mongomock",
+        help="with --ndjson: mongomock, or mongomock frozen into a BSON snapshot after loading",
+    )
+    parser.add_argument(
+        "--cprofile", type=Path, help="profile serving (not start-up) into this file"
+    )
+    args = parser.parse_args()
+    add_repo_to_path()
+    from app.config import load_settings
+    from app.main import create_app
+
+    settings = load_settings(os.environ).with_overrides(host=args.host, port=args.port)
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    db = snapshot = None
+    if args.ndjson is not None:
+        from tests.support.stores import MongomockDatabase
+
+        db = MongomockDatabase(settings.database)
+        if args.store == "snapshot":
+            from snapshot_store import SnapshotDatabase
+
+            # Reads decode as our real client would, whatever storage/mongo.py configures.
+            db = snapshot = SnapshotDatabase(db, _client_codec())
+    app = create_app(settings, db=cast(Any, db))
+    profiler = cProfile.Profile() if args.cprofile else None
+    lines = None if args.ndjson is None else args.ndjson.read_bytes().splitlines()
+    app.cleanup_ctx.append(_after_start(lines, snapshot, profiler))
+    try:
+        web.run_app(
+            app, host=settings.host, port=settings.port, access_log=None, shutdown_timeout=5
+        )
+    finally:
+        if profiler is not None and args.cprofile is not None:
+            profiler.dump_stats(args.cprofile)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -5,11 +5,10 @@ from __future__ import annotations
 import sys
 from itertools import islice
 
-from schemas.image import normalize_image
-
 from app.config import Settings
 from app.resources import build_image_service
 from app.seeding import generate_images, write_ndjson
+from schemas.image import normalize_image
 from storage.mongo import ensure_indexes, open_client
 
 _BATCH = {"small": 500, "realistic": 25}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.errors import InvalidArgument, NotFound
-from app.services.names import InvalidReference, parse_reference
+from app.scanner.reference import InvalidReference, parse_reference
 from storage.watched import WatchedImage, WatchedImageRepository
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.names import InvalidReference, parse_reference
+from app.scanner.reference import InvalidReference, parse_reference
 
 DIGEST = "sha256:" + "a" * 64
 

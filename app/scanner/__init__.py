@@ -1,0 +1,1 @@
+"""The scanner: registry client, layer analysis and matching; no serving, no storage."""

@@ -5,7 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean registry-binary
+
+# The scanner tests run a real OCI registry: Debian's docker-registry (CNCF distribution).
+REGISTRY_BIN := /usr/bin/docker-registry
+REGISTRY_INSTALL := apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +23,17 @@ run: $(STAMP)
 	@if [ -n "$$MONGODB_URI" ]; then exec $(VENV)/bin/image-service serve; \
 	else exec $(VENV)/bin/image-service serve --local-store .data; fi
 
-test: $(STAMP)
+registry-binary:
+	@if [ ! -x $(REGISTRY_BIN) ]; then \
+		if [ "$$(id -u)" = 0 ]; then $(REGISTRY_INSTALL); \
+		elif command -v sudo >/dev/null 2>&1; then sudo -n sh -c '$(REGISTRY_INSTALL)'; fi; \
+	fi; \
+	if [ ! -x $(REGISTRY_BIN) ]; then \
+		echo "docker-registry is required by the scanner tests; install the Debian package docker-registry" >&2; \
+		exit 1; \
+	fi
+
+test: $(STAMP) registry-binary
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)

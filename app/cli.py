@@ -1,4 +1,4 @@
-"""The `image-service` command: serve, import, seed."""
+"""The `image-service` command: serve, import, seed, vulndb import."""
 
 from __future__ import annotations
 
@@ -42,6 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=0)
     seed.add_argument("--profile", choices=["small", "realistic"], default="small")
     seed.add_argument("--out", help="write export-style NDJSON to this file (- = stdout) instead")
+    vulndb = commands.add_parser("vulndb", help="manage the vulnerability feed")
+    vulndb_commands = vulndb.add_subparsers(dest="vulndb_command", required=True)
+    vulndb_import = vulndb_commands.add_parser(
+        "import", help="load OSV advisories from a directory of JSON files or an osv.dev .zip"
+    )
+    vulndb_import.add_argument("path", type=Path, help="directory, .zip or .json file")
+    vulndb_import.add_argument(
+        "--no-progress", action="store_true", help="no progress bar on standard error"
+    )
     return parser
 
 
@@ -61,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(settings.log_level)
     if args.command == "serve":
         return _serve(settings, args)
+    if args.command == "vulndb":
+        return _vulndb(settings, args)
     if args.command == "import":
         from app.importer import run_import
 
@@ -73,6 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is not None:
         return write_seed(args.count, args.seed, args.profile, args.out)
     return asyncio.run(run_seed(settings, args.count, args.seed, args.profile))
+
+
+def _vulndb(settings: Settings, args: argparse.Namespace) -> int:
+    from app.vulndb_import import run_vulndb_import
+
+    if not args.path.exists():  # said before trying to reach the database
+        print(f"image-service vulndb import: {args.path} does not exist", file=sys.stderr)
+        return 2
+    return asyncio.run(run_vulndb_import(settings, args.path, progress=not args.no_progress))
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
+
+from app.scanner.registry.settings import RegistrySettings, registry_settings_from_env
 
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/image_service"
 DEFAULT_DATABASE = "image_service"
@@ -31,6 +34,18 @@ class Settings:
     regex_max_length: int = 256
     mongo_connect_timeout_ms: int = 5_000
     log_level: str = "INFO"
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
+    # scanning: how many analyses at once, how long a caller waits for one, how long one takes
+    max_concurrent_scans: int = 8
+    scan_queue_wait_s: float = 5.0
+    scan_timeout_s: float = 600.0
+    # per layer: compressed bytes, bytes once inflated, tar entries (decompression bombs)
+    max_layer_bytes: int = 2 << 30
+    max_inflated_layer_bytes: int = 8 << 30
+    max_layer_files: int = 1_000_000
+    # watched names are rescanned this often (0 turns the loop off); one replica leads
+    reprocess_interval_s: float = 4 * 3600.0
+    lease_ttl_s: float = 60.0
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -58,6 +73,43 @@ def _int(
     return value
 
 
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)(h|ms|m|s))")
+
+
+def parse_duration_s(text: str) -> float:
+    """Seconds in `4h`, `90m`, `1h30m`, `10s`, `500ms`, or a plain number of seconds.
+
+    Raises:
+        ValueError: anything else.
+    """
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    parts = _DURATION.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 4h, 30m, 45s)")
+    factor = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(float(n) * factor[u] for n, u in parts)
+
+
+def _seconds(
+    env: Mapping[str, str], name: str, default: float, errors: list[str], *, minimum: float = 0
+) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = parse_duration_s(raw)
+    except ValueError as exc:
+        errors.append(f"{name}: {exc}")
+        return default
+    if value < minimum:
+        errors.append(f"{name} must be at least {minimum:g}s, not {raw!r}")
+    return value
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build Settings from environment variables.
 
@@ -81,7 +133,21 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_body_bytes=_int(env, "IMAGE_SERVICE_MAX_BODY_BYTES", 1 << 20, errors, minimum=1024),
         regex_max_length=_int(env, "IMAGE_SERVICE_REGEX_MAX_LENGTH", 256, errors, minimum=1),
         log_level=(env.get("IMAGE_SERVICE_LOG_LEVEL") or "INFO").upper(),
+        max_concurrent_scans=_int(env, "IMAGE_SERVICE_MAX_CONCURRENT_SCANS", 8, errors, minimum=1),
+        scan_queue_wait_s=_seconds(env, "IMAGE_SERVICE_SCAN_QUEUE_WAIT", 5.0, errors),
+        scan_timeout_s=_seconds(env, "IMAGE_SERVICE_SCAN_TIMEOUT", 600.0, errors, minimum=1),
+        max_layer_bytes=_int(env, "IMAGE_SERVICE_MAX_LAYER_BYTES", 2 << 30, errors, minimum=1),
+        max_inflated_layer_bytes=_int(
+            env, "IMAGE_SERVICE_MAX_INFLATED_LAYER_BYTES", 8 << 30, errors, minimum=1
+        ),
+        max_layer_files=_int(env, "IMAGE_SERVICE_MAX_LAYER_FILES", 1_000_000, errors, minimum=1),
+        reprocess_interval_s=_seconds(env, "IMAGE_SERVICE_REPROCESS_INTERVAL", 4 * 3600.0, errors),
+        lease_ttl_s=_seconds(env, "IMAGE_SERVICE_LEASE_TTL", 60.0, errors, minimum=1),
     )
+    try:
+        settings = replace(settings, registry=registry_settings_from_env(env))
+    except ValueError as exc:
+        errors.append(str(exc))
     if settings.log_level not in LOG_LEVELS:
         errors.append(f"IMAGE_SERVICE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     if settings.port > 65535:

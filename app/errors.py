@@ -84,3 +84,23 @@ class Unavailable(ServiceError):
 
 class Internal(ServiceError):
     code = GrpcCode.INTERNAL
+
+
+class PermissionDenied(ServiceError):
+    code = GrpcCode.PERMISSION_DENIED
+
+
+class FailedPrecondition(ServiceError):
+    code = GrpcCode.FAILED_PRECONDITION
+
+
+class DeadlineExceededPlain(DeadlineExceeded):
+    """A deadline whose message already says so."""
+
+    suffix = ""
+
+
+class NotFoundPlain(NotFound):
+    """Not found, with a message that already says what and where."""
+
+    suffix = ""

@@ -9,14 +9,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
 from app.services.images import ImageService
-from app.services.metadata_cache import MetadataCache
+from app.services.rescan import RescanService
+from app.services.scanning import ScanService
 from app.services.watched import WatchService
 
 SETTINGS = web.AppKey("image_service.settings", Settings)
 DB = web.AppKey("image_service.db", AsyncDatabase[dict[str, Any]])
 IMAGES = web.AppKey("image_service.images", ImageService)
 WATCHES = web.AppKey("image_service.watches", WatchService)
-METADATA_CACHE = web.AppKey("image_service.metadata_cache", MetadataCache)
+SCANS = web.AppKey("image_service.scans", ScanService)
+RESCANS = web.AppKey("image_service.rescans", RescanService)
 REQUEST_ID = web.RequestKey("image_service.request_id", str)
 # Set when a handler saw its client go away; metrics count it as 499.
 CLIENT_GONE = web.RequestKey("image_service.client_gone", bool)

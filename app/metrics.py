@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily
 
 from app.keys import CLIENT_GONE
 
@@ -64,3 +65,26 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         template = route.canonical if route is not None else "unmatched"
         elapsed = time.perf_counter() - started
         request.app[METRICS].observe(request.method, template, status, elapsed)
+
+
+class CounterCollector:
+    """Exposes counters kept as plain numbers elsewhere (no prometheus in the services)."""
+
+    def __init__(self, prefix: str, read: Callable[[], Mapping[str, float]]) -> None:
+        self._prefix = prefix
+        self._read = read
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        for name, value in self._read().items():
+            yield CounterMetricFamily(
+                f"{self._prefix}_{name}", f"{name.replace('_', ' ')} since start", value=value
+            )
+
+    def describe(self) -> list[Any]:
+        return []
+
+
+def register_counters(
+    metrics: Metrics, prefix: str, read: Callable[[], Mapping[str, float]]
+) -> None:
+    metrics.registry.register(CounterCollector(prefix, read))

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -13,13 +18,23 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from app.config import Settings
-from app.keys import DB, IMAGES, METADATA_CACHE, SETTINGS, WATCHES
+from app.keys import DB, IMAGES, RESCANS, SCANS, SETTINGS, WATCHES
+from app.metrics import METRICS, register_counters
+from app.scanner.layers import LayerLimits
+from app.scanner.registry import RegistryClient
 from app.services.images import ImageService
 from app.services.metadata_cache import MetadataCache
 from app.services.ranking import RiskRanker
+from app.services.rematching import Rematcher
+from app.services.rescan import RescanService
+from app.services.scanning import ScanLimits, ScanService
+from app.services.vuln_matching import VulnerabilityMatcher
 from app.services.watched import WatchService
+from app.workers.rescan import run_rescans
 from storage.images import ImageRepository
+from storage.leases import LeaseRepository
 from storage.mongo import ensure_indexes, open_client
+from storage.vulnerabilities import VulnerabilityRepository
 from storage.watched import WatchedImageRepository
 
 logger = logging.getLogger(__name__)
@@ -71,19 +86,94 @@ async def _retry_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
 
 
 def build_image_service(db: AsyncDatabase[dict[str, Any]], settings: Settings) -> ImageService:
+    return build_images(db, settings)[0]
+
+
+def build_images(
+    db: AsyncDatabase[dict[str, Any]], settings: Settings
+) -> tuple[ImageService, ImageRepository]:
     repo = ImageRepository(db, max_time_ms=settings.query_timeout_ms)
-    return ImageService(
+    service = ImageService(
         repo=repo,
         ranker=RiskRanker(repo.distinct_risk_scores),
         regex_max_length=settings.regex_max_length,
     )
+    return service, repo
+
+
+async def rematch_stored_images(db: AsyncDatabase[dict[str, Any]], settings: Settings) -> int:
+    """After a feed import: every image our scanner stored, matched against the new feed."""
+    images, repo = build_images(db, settings)
+    matcher = VulnerabilityMatcher(
+        VulnerabilityRepository(db, max_time_ms=settings.query_timeout_ms)
+    )
+    return await Rematcher(images=images, repo=repo, matcher=matcher).rematch_all()
+
+
+def scan_limits(settings: Settings) -> ScanLimits:
+    return ScanLimits(
+        max_concurrent=settings.max_concurrent_scans,
+        slot_wait_s=settings.scan_queue_wait_s,
+        timeout_s=settings.scan_timeout_s,
+        layers=LayerLimits(
+            max_compressed_bytes=settings.max_layer_bytes,
+            max_inflated_bytes=settings.max_inflated_layer_bytes,
+            max_files=settings.max_layer_files,
+        ),
+    )
+
+
+def owner_id() -> str:
+    """Who holds a lease: this host and process, unique across restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 async def services_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Build the services on top of the open database."""
+    """Build the services on top of the open database; run the rescan loop."""
     settings = app[SETTINGS]
-    app[IMAGES] = build_image_service(app[DB], settings)
-    watched = WatchedImageRepository(app[DB], max_time_ms=settings.query_timeout_ms)
-    app[WATCHES] = WatchService(repo=watched)
-    app[METADATA_CACHE] = MetadataCache()
-    yield
+    db = app[DB]
+    images, repo = build_images(db, settings)
+    app[IMAGES] = images
+    interval = timedelta(seconds=settings.reprocess_interval_s or 4 * 3600.0)
+    matcher = VulnerabilityMatcher(
+        VulnerabilityRepository(db, max_time_ms=settings.query_timeout_ms)
+    )
+    async with RegistryClient(settings.registry) as registry:
+        scans = ScanService(
+            images=images,
+            repo=repo,
+            registry=registry,
+            matcher=matcher,
+            metadata_cache=MetadataCache(),
+            rematcher=Rematcher(images=images, repo=repo, matcher=matcher),
+            limits=scan_limits(settings),
+        )
+        app[SCANS] = scans
+        watched = WatchedImageRepository(db, max_time_ms=settings.query_timeout_ms)
+        app[WATCHES] = WatchService(repo=watched, scans=scans, interval=interval)
+        app[RESCANS] = rescans = RescanService(
+            watched=watched,
+            leases=LeaseRepository(db),
+            scans=scans,
+            owner=owner_id(),
+            interval=interval,
+            lease_ttl=timedelta(seconds=settings.lease_ttl_s),
+        )
+        register_counters(
+            app[METRICS],
+            "image_service_scanner",
+            lambda: {**dataclasses.asdict(scans.stats), "watched_rescans": rescans.rescans},
+        )
+        loop = None
+        if settings.reprocess_interval_s > 0:
+            loop = asyncio.create_task(
+                run_rescans(rescans, interval_s=settings.reprocess_interval_s)
+            )
+        try:
+            yield
+        finally:
+            if loop is not None:
+                loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
+                await rescans.release()

@@ -12,9 +12,10 @@ import orjson
 from storage.query import build_search_doc
 
 # Fields kept from the stored document when an incoming scan is older than the stored one.
-SCAN_DERIVED = ("components", "cves", "fixableCves", "topCvss", "riskScore")
+# `_scanner` is what our scanner recorded to re-match the scan without the registry.
+SCAN_DERIVED = ("components", "cves", "fixableCves", "topCvss", "riskScore", "_scanner")
 # Internal fields that never leave storage.
-INTERNAL = ("_search", "_rev")
+INTERNAL = ("_search", "_rev", "_scanner")
 
 
 def fill_scan_stats(doc: dict[str, Any]) -> None:

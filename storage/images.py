@@ -37,6 +37,8 @@ LIST_PROJECTION: dict[str, Any] = {
     "lastUpdated": 1,
     "riskScore": 1,
 }
+# Internal fields a wire-shaped read leaves on the server.
+_HIDDEN = {"_search": 0, "_rev": 0, "_scanner": 0}
 # Each round one writer of a contended document wins; the rest merge again after a jittered pause.
 _MAX_RETRIES = 16
 # MongoDB's document limit; checked here so that every store refuses the same images.
@@ -48,6 +50,16 @@ _RETRY_PAUSE_S = 0.005
 class UpsertResult:
     inserted: int
     updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerState:
+    """What our scanner recorded on a stored image, to reuse or re-match its scan."""
+
+    image_id: str
+    feed: str
+    packages: list[dict[str, Any]]
+    names: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +87,46 @@ class ImageRepository:
         """The wire-shaped image (`id`, no internal fields), or None."""
         doc = await guarded(
             lambda: self._images.find_one(
-                {"_id": digest}, {"_search": 0, "_rev": 0}, max_time_ms=self._max_time_ms
+                {"_id": digest}, dict(_HIDDEN), max_time_ms=self._max_time_ms
             )
         )
         return None if doc is None else documents.to_wire(doc)
+
+    async def scanner_state(self, digest: str) -> ScannerState | None:
+        """Our scanner's record of a stored image; None if absent or not scanned by us."""
+        doc = await guarded(
+            lambda: self._images.find_one(
+                {"_id": digest}, {"_scanner": 1, "names": 1}, max_time_ms=self._max_time_ms
+            )
+        )
+        return None if doc is None else _scanner_state(doc)
+
+    async def get_for_rematch(self, digest: str) -> tuple[Doc, ScannerState] | None:
+        """The wire-shaped image with our scanner's record, or None when there is none."""
+        doc = await guarded(
+            lambda: self._images.find_one(
+                {"_id": digest}, {"_search": 0, "_rev": 0}, max_time_ms=self._max_time_ms
+            )
+        )
+        state = None if doc is None else _scanner_state(doc)
+        if doc is None or state is None:
+            return None
+        return documents.to_wire(doc), state
+
+    async def ids_scanned_with_other_feed(self, feed: str, *, limit: int) -> list[str]:
+        """Images our scanner matched against a feed other than `feed`, oldest update first."""
+
+        async def run() -> list[str]:
+            cursor = self._images.find(
+                {"_scanner.feed": {"$exists": True, "$ne": feed}},
+                {"_id": 1},
+                sort=[("lastUpdated", 1)],
+                limit=limit,
+                max_time_ms=self._max_time_ms,
+            )
+            return [doc["_id"] async for doc in cursor]
+
+        return await guarded(run)
 
     async def find_page(
         self, flt: Filter, plan: SortPlan, page: Page, *, projection: Mapping[str, Any]
@@ -131,7 +179,7 @@ class ImageRepository:
         """
         cursor = self._images.find(
             dict(flt),
-            {"_search": 0, "_rev": 0},
+            dict(_HIDDEN),
             sort=DEFAULT_SORT,
             batch_size=batch_size,
             max_time_ms=max_time_ms,
@@ -234,6 +282,18 @@ class ImageRepository:
             return {doc["_id"]: doc async for doc in cursor}
 
         return await guarded(run)
+
+
+def _scanner_state(doc: Doc) -> ScannerState | None:
+    record = doc.get("_scanner")
+    if not isinstance(record, dict):
+        return None
+    return ScannerState(
+        image_id=doc["_id"],
+        feed=str(record.get("feed") or ""),
+        packages=list(record.get("packages") or []),
+        names=[n.get("fullName", "") for n in doc.get("names") or [] if isinstance(n, dict)],
+    )
 
 
 def _only_duplicates(error: BulkWriteError) -> bool:

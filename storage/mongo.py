@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 IMAGES = "images"
 WATCHED_IMAGES = "watched_images"
+VULNERABILITIES = "vulnerabilities"
+VULNDB_STATE = "vulndb_state"
+LEASES = "leases"
 
 T = TypeVar("T")
 # BadValue and "regular expression is invalid": the query, not the server, is at fault.
@@ -105,7 +108,13 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
     created: list[str] = []
     models: dict[str, list[IndexModel]] = {
         IMAGES: index_models(),
-        WATCHED_IMAGES: [IndexModel([("lastChecked", 1)], name="idx_last_checked")],
+        WATCHED_IMAGES: [
+            IndexModel([("lastChecked", 1)], name="idx_last_checked"),
+            IndexModel([("nextCheck", 1)], name="idx_next_check"),
+        ],
+        VULNERABILITIES: [
+            IndexModel([("ecosystem", 1), ("package", 1)], name="idx_ecosystem_package")
+        ],
     }
     for collection, indexes in models.items():
         for model in indexes:

@@ -20,8 +20,16 @@ class WatchedImage:
     error: str = ""
 
 
+def _due(now: datetime) -> dict[str, Any]:
+    return {"$or": [{"nextCheck": {"$exists": False}}, {"nextCheck": {"$lte": now}}]}
+
+
 class WatchedImageRepository:
-    """Watched names, keyed by the normalized full name."""
+    """Watched names, keyed by the normalized full name.
+
+    `nextCheck` is when a rescan is due; claiming a name moves it forward atomically, so
+    one name is rescanned by one process per interval however many are running.
+    """
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], *, max_time_ms: int) -> None:
         self._watched: AsyncCollection[dict[str, Any]] = db[WATCHED_IMAGES]
@@ -34,9 +42,22 @@ class WatchedImageRepository:
 
         return await guarded(run)
 
-    async def add(self, name: str, *, digest: str = "", checked: datetime | None = None) -> None:
+    async def get(self, name: str) -> WatchedImage | None:
+        doc = await guarded(lambda: self._watched.find_one({"_id": name}))
+        return None if doc is None else _record(doc)
+
+    async def add(
+        self,
+        name: str,
+        *,
+        digest: str = "",
+        checked: datetime | None = None,
+        next_check: datetime | None = None,
+    ) -> None:
         """Record a watched name; idempotent."""
         fields: dict[str, Any] = {"digest": digest, "lastChecked": checked, "error": ""}
+        if next_check is not None:
+            fields["nextCheck"] = next_check
         await guarded(
             lambda: self._watched.update_one({"_id": name}, {"$set": fields}, upsert=True)
         )
@@ -44,6 +65,34 @@ class WatchedImageRepository:
     async def remove(self, name: str) -> None:
         """Forget a watched name (exact match); removing an unknown name is not an error."""
         await guarded(lambda: self._watched.delete_one({"_id": name}))
+
+    async def due(self, now: datetime, *, limit: int) -> list[WatchedImage]:
+        """Names whose rescan is due, longest waiting first."""
+
+        async def run() -> list[WatchedImage]:
+            cursor = self._watched.find(
+                _due(now), sort=[("lastChecked", 1)], limit=limit, max_time_ms=self._max_time_ms
+            )
+            return [_record(doc) async for doc in cursor]
+
+        return await guarded(run)
+
+    async def claim(self, name: str, *, now: datetime, until: datetime) -> bool:
+        """Move a due name's next check to `until`; False if it was not due (claimed already)."""
+        flt = {"_id": name, **_due(now)}
+        result = await guarded(
+            lambda: self._watched.update_one(flt, {"$set": {"nextCheck": until}})
+        )
+        return result.modified_count == 1
+
+    async def record_check(
+        self, name: str, *, checked: datetime, digest: str | None, error: str
+    ) -> None:
+        """Store a check's outcome; a name unwatched meanwhile stays unwatched."""
+        fields: dict[str, Any] = {"lastChecked": checked, "error": error}
+        if digest is not None:
+            fields["digest"] = digest
+        await guarded(lambda: self._watched.update_one({"_id": name}, {"$set": fields}))
 
 
 def _record(doc: dict[str, Any]) -> WatchedImage:

@@ -36,7 +36,10 @@ def store(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(mongodb_uri="mongodb://127.0.0.1:1/unused", database="unused")
+    # no rescan loop: API tests do not watch names; the scanner tests turn it on
+    return Settings(
+        mongodb_uri="mongodb://127.0.0.1:1/unused", database="unused", reprocess_interval_s=0
+    )
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp_apigami import docs, querystring_schema, response_schema
 
 from app.http import json_response
-from app.keys import IMAGES, METADATA_CACHE
+from app.keys import IMAGES, SCANS
 from app.openapi import ERRORS
 from app.services.images import Pagination
 from schemas import requests, responses
@@ -106,5 +106,5 @@ async def delete_images(request: web.Request) -> web.Response:
 )
 @response_schema(responses.Empty, 200)
 async def invalidate_caches(request: web.Request) -> web.Response:
-    request.app[METADATA_CACHE].clear()
+    request.app[SCANS].forget_metadata()
     return json_response(request, {})

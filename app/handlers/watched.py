@@ -6,7 +6,7 @@ from aiohttp import web
 from aiohttp_apigami import docs, json_schema, querystring_schema, response_schema
 
 from app.http import json_body, json_response
-from app.keys import WATCHES
+from app.keys import SCANS, WATCHES
 from app.openapi import ERRORS
 from schemas import requests, responses
 from schemas.image import ImageSchema
@@ -26,10 +26,14 @@ UNWATCH_PARAMS = requests.UnwatchImageParams()
 @response_schema(ImageSchema, 200)
 async def scan_image(request: web.Request) -> web.Response:
     body = SCAN_BODY.load(await json_body(request))
-    await request.app[WATCHES].scan(
-        body["image_name"], cluster=body["cluster"], namespace=body["namespace"]
+    image = await request.app[SCANS].scan_image(
+        body["image_name"],
+        force=body["force"],
+        include_snoozed=body["include_snoozed"],
+        cluster=body["cluster"],
+        namespace=body["namespace"],
     )
-    raise AssertionError("unreachable: scanning always raises until a scanner exists")
+    return json_response(request, image)
 
 
 @docs(responses=ERRORS, tags=["ImageService"], summary="WatchImage: keep an image name scanned")

@@ -57,6 +57,8 @@ class InstalledPackage:
     # "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA"
     location: str
     license: str = ""
+    # dpkg only, when it differs from `version` (binNMUs): the version in "Source: name (version)"
+    source_version: str = ""
 
     @property
     def source(self) -> ComponentSource:

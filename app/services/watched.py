@@ -1,12 +1,15 @@
-"""Watched image names and image scanning requests."""
+"""WatchImage, UnwatchImage and GetWatchedImages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from app.errors import InvalidArgument, NotFound
+from app.errors import ResourceExhausted, ServiceError
 from app.scanner.reference import InvalidReference, parse_reference
+from app.services.scanning import ScanService
 from storage.watched import WatchedImage, WatchedImageRepository
 
 
@@ -24,17 +27,21 @@ class WatchOutcome:
     error_message: str = ""
 
 
-class NoScannerIntegrated(NotFound):
-    """No scanner can analyse images yet; upstream's wording, without a suffix."""
-
-    suffix = ""
-
-
 class WatchService:
-    """WatchImage, UnwatchImage, GetWatchedImages and ScanImage."""
+    """Watched names: validated, scanned once when added, then kept fresh by the rescan loop."""
 
-    def __init__(self, *, repo: WatchedImageRepository) -> None:
+    def __init__(
+        self,
+        *,
+        repo: WatchedImageRepository,
+        scans: ScanService,
+        interval: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._repo = repo
+        self._scans = scans
+        self._interval = interval
+        self._clock = clock
 
     async def list(self) -> list[WatchedImage]:
         return await self._repo.list()
@@ -44,7 +51,11 @@ class WatchService:
         await self._repo.remove(name)
 
     async def watch(self, name: str) -> WatchOutcome:
-        """Validate and normalize a name to watch; answers as upstream does without a scanner."""
+        """Validate, scan (ignoring any stored copy) and remember a name.
+
+        Failures are answers with an `errorType`, as upstream; only storage errors raise,
+        and a full scan queue (429), which a client should retry rather than read as final.
+        """
         if not name:
             return WatchOutcome("", WatchError.INVALID_IMAGE_NAME, "no image name specified")
         try:
@@ -57,25 +68,21 @@ class WatchService:
                 WatchError.INVALID_IMAGE_NAME,
                 f"name {name} contains a digest, but watch does not handle images with digests",
             )
-        return WatchOutcome(
-            reference.full_name,
-            WatchError.NO_VALID_INTEGRATION,
-            "scan could not be completed, due to no applicable registry/scanner integration",
-        )
-
-    async def scan(self, image_name: str, *, cluster: str = "", namespace: str = "") -> None:
-        """Scan an image by name.
-
-        Raises:
-            InvalidArgument: empty or unparsable name, or a delegation target.
-            NotFound: no scanner is integrated.
-        """
-        if cluster or namespace:
-            raise InvalidArgument("delegated scanning is not supported")
-        if not image_name:
-            raise InvalidArgument("image name must be specified")
         try:
-            parse_reference(image_name)
-        except InvalidReference as exc:
-            raise InvalidArgument(str(exc)) from exc
-        raise NoScannerIntegrated("not found: no image scanners are integrated")
+            result = await self._scans.scan(reference, ignore_stored=True)
+        except ResourceExhausted:
+            raise
+        except ServiceError as exc:
+            return WatchOutcome("", WatchError.SCAN_FAILED, f"failed to scan image: {exc.message}")
+        if not result.image_id:
+            return WatchOutcome(
+                "", WatchError.SCAN_FAILED, "could not get SHA after scanning image"
+            )
+        now = self._clock()
+        await self._repo.add(
+            reference.full_name,
+            digest=result.top_digest,
+            checked=now,
+            next_check=now + self._interval,
+        )
+        return WatchOutcome(reference.full_name, WatchError.NO_ERROR)

@@ -1,4 +1,4 @@
-"""DeleteImages, the watch endpoints, ScanImage before a scanner exists, cache invalidation."""
+"""DeleteImages, watch and scan requests refused before any registry is asked, caches."""
 
 from __future__ import annotations
 
@@ -77,17 +77,6 @@ async def test_delete_honours_pagination(client: Any, put_images: Any) -> None:
     assert names == sorted(i["name"]["fullName"] for i in images)[2:]
 
 
-async def test_watch_without_scanner(client: Any) -> None:
-    response = await client.post("/v1/watchedimages", json={"name": "nginx"})
-    assert response.status == 200
-    body = await response.json()
-    check("v1WatchImageResponse", body)
-    assert body["normalizedName"] == "docker.io/library/nginx:latest"
-    assert body["errorType"] == "NO_VALID_INTEGRATION"
-    listed = await (await client.get("/v1/watchedimages")).json()
-    assert listed == {"watchedImages": []}
-
-
 @pytest.mark.parametrize(
     ("name", "message"),
     [
@@ -111,12 +100,6 @@ async def test_unwatch_is_idempotent(client: Any) -> None:
         assert response.status == 200
         assert await response.json() == {}
     check("v1GetWatchedImagesResponse", await (await client.get("/v1/watchedimages")).json())
-
-
-async def test_scan_without_scanner_is_not_found(client: Any) -> None:
-    response = await client.post("/v1/images/scan", json={"imageName": "nginx:1.25"})
-    assert response.status == 404
-    assert_error(await response.json(), 5, "no image scanners are integrated")
 
 
 @pytest.mark.parametrize(
@@ -198,6 +181,7 @@ async def test_ping_health_metrics_and_openapi(client: Any) -> None:
 async def test_without_a_database_the_service_is_alive_but_not_ready(aiohttp_client: Any) -> None:
     settings = Settings(
         mongodb_uri="mongodb://127.0.0.1:9/nowhere",
+        reprocess_interval_s=0,
         database="nowhere",
         mongo_connect_timeout_ms=200,
     )

@@ -1,0 +1,79 @@
+"""Names for an operating system: the upstream label, and the OSV ecosystems to query."""
+
+from __future__ import annotations
+
+from app.scanner.model import OperatingSystem, PackageKind
+
+# distributions whose advisories follow the major release only
+_MAJOR_ONLY = frozenset({"rhel", "centos", "rocky", "almalinux", "ol", "amzn", "fedora"})
+UNKNOWN_OS = "unknown"
+
+
+def operating_system_label(os: OperatingSystem | None) -> str:
+    """`debian:12`, `ubuntu:22.04`, `alpine:3.19`, `rhel:9`, `centos:7`; `unknown` without one.
+
+    Debian testing and sid carry no VERSION_ID: both are `debian:unstable`. Alpine's edge is
+    `alpine:edge`. Other distributions are `ID:VERSION_ID`, or just `ID` without a version.
+    """
+    if os is None or not os.id:
+        return UNKNOWN_OS
+    distro, version = os.id.lower(), os.version_id
+    if distro == "alpine":
+        return f"alpine:{_alpine_branch(os) or 'edge'}"
+    if distro == "debian" and not version:
+        return "debian:unstable"
+    if distro in _MAJOR_ONLY:
+        version = version.split(".", 1)[0]
+    return f"{distro}:{version}" if version else distro
+
+
+def osv_ecosystem(os: OperatingSystem | None, kind: PackageKind) -> list[str]:
+    """OSV ecosystem names to look a package of `kind` up in; [] when none applies.
+
+    dpkg/apk packages need a known distribution release: Debian testing/sid, Alpine edge and
+    unknown operating systems get [] (the caller says so).
+    """
+    if kind == "python":
+        return ["PyPI"]
+    if kind == "npm":
+        return ["npm"]
+    if os is None:
+        return []
+    distro, version = os.id.lower(), os.version_id
+    if kind == "dpkg" and distro == "debian" and version:
+        return [f"Debian:{version.split('.', 1)[0]}"]
+    if kind == "dpkg" and distro == "ubuntu" and version:
+        # OSV files LTS releases as "Ubuntu:22.04:LTS"; older records use the bare release
+        return (
+            [f"Ubuntu:{version}", f"Ubuntu:{version}:LTS"]
+            if _ubuntu_lts(os)
+            else [f"Ubuntu:{version}"]
+        )
+    if kind == "apk" and distro == "alpine":
+        branch = _alpine_branch(os)
+        return [f"Alpine:v{branch}"] if branch else []
+    if kind == "apk" and distro == "wolfi":
+        return ["Wolfi"]
+    if kind == "apk" and distro == "chainguard":
+        return ["Chainguard"]
+    return []
+
+
+def _alpine_branch(os: OperatingSystem) -> str:
+    """`3.19` for 3.19.1; "" for edge (its VERSION_ID is the next release's alpha)."""
+    parts = os.version_id.split(".")
+    if (
+        "edge" in os.pretty_name.lower()
+        or len(parts) < 2
+        or not all(p.isdigit() for p in parts[:2])
+    ):
+        return ""
+    return f"{parts[0]}.{parts[1]}"
+
+
+def _ubuntu_lts(os: OperatingSystem) -> bool:
+    """LTS when os-release says so, or by the rule: April releases of even years."""
+    if "LTS" in os.pretty_name:
+        return True
+    year, _, month = os.version_id.partition(".")
+    return year.isdigit() and int(year) % 2 == 0 and month == "04"

@@ -1,0 +1,35 @@
+"""Parsers for the files a layer is read for; each turns bytes into findings."""
+
+from __future__ import annotations
+
+from app.scanner.layers.findings import FileFinding, FileKind, OsRelease, PackageFile, Unreadable
+from app.scanner.layers.parsers.apk import parse_apk_installed
+from app.scanner.layers.parsers.dpkg import parse_dpkg_status
+from app.scanner.layers.parsers.npm import parse_package_json
+from app.scanner.layers.parsers.os_release import parse_os_release
+from app.scanner.layers.parsers.python_metadata import (
+    normalize_python_name,
+    parse_python_metadata,
+)
+
+__all__ = ["normalize_python_name", "parse_file"]
+
+
+def parse_file(kind: FileKind, path: str, data: bytes) -> FileFinding:
+    """Parse one interesting file; a file that does not parse becomes Unreadable with a reason."""
+    try:
+        if kind == "os-release":
+            return OsRelease(parse_os_release(_text(data)))
+        if kind == "npm":
+            return PackageFile("npm", parse_package_json(data))
+        if kind == "dpkg":
+            return PackageFile("dpkg", parse_dpkg_status(_text(data)))
+        if kind == "apk":
+            return PackageFile("apk", parse_apk_installed(_text(data)))
+        return PackageFile("python", parse_python_metadata(_text(data)))
+    except ValueError as exc:
+        return Unreadable(kind, f"{path} could not be parsed: {exc}")
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")

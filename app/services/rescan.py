@@ -1,0 +1,155 @@
+"""One round of the rescan loop: watched names whose tag moved, or whose feed changed.
+
+One replica at a time leads (a lease in MongoDB, renewed while it works). Each name is
+also claimed on its own by moving its next check forward atomically, so even a leader
+change in the middle of a round never rescans a name twice in one interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from app.errors import ServiceError
+from app.scanner.reference import InvalidReference, parse_reference
+from app.services.scanning import ScanService
+from storage.errors import StorageError
+from storage.leases import LeaseRepository
+from storage.watched import WatchedImage, WatchedImageRepository
+
+logger = logging.getLogger(__name__)
+
+LEASE = "rescan-watched-images"
+_BATCH = 500
+
+
+@dataclass(slots=True)
+class RoundReport:
+    led: bool = False
+    checked: int = 0
+    rescanned: int = 0
+    failed: int = 0
+
+
+class LostLease(Exception):
+    """Another replica took the lease over; this one stops its round."""
+
+
+class RescanService:
+    def __init__(
+        self,
+        *,
+        watched: WatchedImageRepository,
+        leases: LeaseRepository,
+        scans: ScanService,
+        owner: str,
+        interval: timedelta,
+        lease_ttl: timedelta,
+        concurrency: int = 4,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._watched = watched
+        self._leases = leases
+        self._scans = scans
+        self.owner = owner
+        self._interval = interval
+        self._lease_ttl = lease_ttl
+        self._concurrency = concurrency
+        self._clock = clock
+        self.rescans = 0  # names rescanned by this process (tag moved or feed changed)
+
+    async def run_round(self) -> RoundReport:
+        report = RoundReport()
+        if not await self._leases.acquire(
+            LEASE, self.owner, ttl=self._lease_ttl, now=self._clock()
+        ):
+            return report
+        report.led = True
+        with contextlib.suppress(LostLease):
+            async with self._renewing():
+                await self._check_due(report)
+        if report.checked:
+            logger.info(
+                "rescan round: %d checked, %d rescanned, %d failed",
+                report.checked,
+                report.rescanned,
+                report.failed,
+            )
+        return report
+
+    async def release(self) -> None:
+        """Give leadership up (shutdown), so another replica need not wait for expiry."""
+        with contextlib.suppress(StorageError):
+            await self._leases.release(LEASE, self.owner)
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self) -> AsyncIterator[None]:
+        work = asyncio.current_task()
+        assert work is not None
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self._lease_ttl.total_seconds() / 3)
+                held = await self._leases.acquire(
+                    LEASE, self.owner, ttl=self._lease_ttl, now=self._clock()
+                )
+                if not held:
+                    logger.warning("rescan lease lost to another replica; stopping this round")
+                    work.cancel()
+                    return
+
+        renewer = asyncio.create_task(renew())
+        try:
+            yield
+        except asyncio.CancelledError:
+            if renewer.done() and not renewer.cancelled():
+                work.uncancel()
+                raise LostLease() from None
+            raise
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StorageError):
+                await renewer
+
+    async def _check_due(self, report: RoundReport) -> None:
+        slots = asyncio.Semaphore(self._concurrency)
+        now = self._clock()
+        due = await self._watched.due(now, limit=_BATCH)
+
+        async def check(entry: WatchedImage) -> None:
+            async with slots:
+                # jittered, so that names watched together drift apart
+                until = now + self._interval * random.uniform(0.9, 1.1)  # noqa: S311
+                if not await self._watched.claim(entry.name, now=now, until=until):
+                    return  # another replica has it
+                report.checked += 1
+                await self._check(entry, report)
+
+        await asyncio.gather(*(check(entry) for entry in due))
+
+    async def _check(self, entry: WatchedImage, report: RoundReport) -> None:
+        checked = self._clock()
+        try:
+            reference = parse_reference(entry.name)
+            digest = await self._scans.current_digest(reference)
+            moved = digest != entry.digest
+            result = await self._scans.scan(reference, refresh_metadata=moved)
+        except (ServiceError, InvalidReference) as exc:
+            report.failed += 1
+            message = exc.message if isinstance(exc, ServiceError) else str(exc)
+            logger.warning("rescan of %s failed: %s", entry.name, message)
+            await self._watched.record_check(
+                entry.name, checked=checked, digest=None, error=message
+            )
+            return
+        if result.how != "reused":
+            report.rescanned += 1
+            self.rescans += 1
+        await self._watched.record_check(
+            entry.name, checked=checked, digest=result.top_digest, error=""
+        )

@@ -1,0 +1,325 @@
+"""ScanImage: resolve a name at its registry, analyse the layers, match, store.
+
+A scan reuses what it may: registry metadata from the in-memory cache (4 h), a stored scan
+of the same digest matched against the current feed, layers analysed before (by digest).
+`force` bypasses all three. Identical scans running at once share one analysis, and a
+bounded number of analyses run at a time; a caller that cannot get a slot soon gets 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.errors import DeadlineExceededPlain, InvalidArgument, ResourceExhausted
+from app.scanner.errors import ScanError
+from app.scanner.layers import (
+    LayerFindings,
+    LayerLimits,
+    assemble,
+    operating_system_label,
+    read_layer,
+)
+from app.scanner.model import Descriptor, InstalledPackage, OperatingSystem, ResolvedImage
+from app.scanner.reference import ImageReference, InvalidReference, parse_reference
+from app.scanner.registry import RegistryClient
+from app.scanner.vulns.lookup import ecosystems_for
+from app.services.images import ImageService
+from app.services.metadata_cache import MetadataCache
+from app.services.rematching import Rematcher
+from app.services.scan_errors import to_service_error
+from app.services.scan_results import PackageKey, image_name, scanned_image
+from app.services.vuln_matching import VulnerabilityMatcher
+from schemas.image import normalize_image
+from storage.images import ImageRepository, ScannerState
+
+logger = logging.getLogger(__name__)
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanLimits:
+    max_concurrent: int = 8
+    # how long a caller waits for a free slot before 429
+    slot_wait_s: float = 5.0
+    # a whole scan (registry + layers + matching) must finish within this
+    timeout_s: float = 600.0
+    layers: LayerLimits = field(default_factory=LayerLimits)
+    layer_cache_entries: int = 512
+
+
+@dataclass(slots=True)
+class ScanStats:
+    """Counters the metrics endpoint exposes."""
+
+    scans: int = 0
+    reused: int = 0
+    rematched: int = 0
+    analysed: int = 0
+    layers_downloaded: int = 0
+    layer_bytes: int = 0
+    layers_from_cache: int = 0
+    metadata_from_cache: int = 0
+    rejected_busy: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    force: bool  # bypass every cache, layers included
+    ignore_stored: bool
+    refresh_metadata: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    image_id: str
+    # what the name pointed to at the registry (an index or a manifest)
+    top_digest: str
+    # "reused" (stored scan), "rematched" (stored packages, new feed) or "analysed"
+    how: str
+
+
+class ScanService:
+    """The ScanImage use case, also used by WatchImage and the rescan loop."""
+
+    def __init__(
+        self,
+        *,
+        images: ImageService,
+        repo: ImageRepository,
+        registry: RegistryClient,
+        matcher: VulnerabilityMatcher,
+        metadata_cache: MetadataCache,
+        rematcher: Rematcher,
+        limits: ScanLimits,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._images = images
+        self._repo = repo
+        self._registry = registry
+        self._matcher = matcher
+        self._metadata = metadata_cache
+        self._rematcher = rematcher
+        self._limits = limits
+        self._clock = clock
+        self._slots = asyncio.Semaphore(limits.max_concurrent)
+        self._layers = MetadataCache(max_entries=limits.layer_cache_entries)
+        self._running: dict[tuple[str, ScanOptions], asyncio.Future[ScanResult]] = {}
+        self.stats = ScanStats()
+
+    @staticmethod
+    def parse(name: str) -> ImageReference:
+        """Raises InvalidArgument for an empty or unparsable name."""
+        if not name:
+            raise InvalidArgument("image name must be specified")
+        try:
+            return parse_reference(name)
+        except InvalidReference as exc:
+            raise InvalidArgument(str(exc)) from exc
+
+    async def scan_image(
+        self,
+        name: str,
+        *,
+        force: bool = False,
+        include_snoozed: bool = False,
+        cluster: str = "",
+        namespace: str = "",
+    ) -> Doc:
+        """ScanImage: the stored image after the scan.
+
+        Raises:
+            ServiceError: bad name (400), registry failures (403/404/503/504), 429 when busy.
+        """
+        if cluster or namespace:
+            raise InvalidArgument("delegated scanning is not supported")
+        reference = self.parse(name)
+        result = await self.scan(reference, force=force)
+        return await self._images.get(result.image_id, include_snoozed=include_snoozed)
+
+    async def scan(
+        self,
+        reference: ImageReference,
+        *,
+        force: bool = False,
+        ignore_stored: bool = False,
+        refresh_metadata: bool = False,
+    ) -> ScanResult:
+        """Scan and store; concurrent identical requests share one run.
+
+        `force` bypasses every cache; `ignore_stored` analyses even if a stored scan of the
+        digest exists; `refresh_metadata` asks the registry again (a tag that moved).
+        """
+        options = ScanOptions(force, ignore_stored or force, refresh_metadata or force)
+        key = (reference.full_name, options)
+        running = self._running.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[ScanResult] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            result = await self._scan_in_slot(reference, options)
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc)
+                future.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._running[key]
+
+    async def _scan_in_slot(self, reference: ImageReference, options: ScanOptions) -> ScanResult:
+        async with self._slot():
+            self.stats.scans += 1
+            try:
+                async with asyncio.timeout(self._limits.timeout_s):
+                    return await self._scan(reference, options)
+            except TimeoutError as exc:
+                self.stats.failed += 1
+                raise DeadlineExceededPlain(
+                    f"scan of {reference.full_name} did not finish within "
+                    f"{self._limits.timeout_s:g}s"
+                ) from exc
+            except ScanError as exc:
+                self.stats.failed += 1
+                raise to_service_error(exc) from exc
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._limits.slot_wait_s):
+                await self._slots.acquire()
+        except TimeoutError as exc:
+            self.stats.rejected_busy += 1
+            raise ResourceExhausted(
+                f"{self._limits.max_concurrent} scans are already running; retry later",
+                retry_after=max(1.0, self._limits.slot_wait_s),
+            ) from exc
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    async def resolve(self, reference: ImageReference, *, force: bool) -> ResolvedImage:
+        """Registry metadata, from the cache unless forced (keyed by full name with digest)."""
+        key = reference.full_name
+        if not force:
+            cached = self._metadata.get(key)
+            if isinstance(cached, ResolvedImage):
+                self.stats.metadata_from_cache += 1
+                return cached
+        resolved = await self._registry.resolve(reference)
+        self._metadata.put(key, resolved)
+        return resolved
+
+    async def _scan(self, reference: ImageReference, options: ScanOptions) -> ScanResult:
+        resolved = await self.resolve(reference, force=options.refresh_metadata)
+        image_id = reference.digest or resolved.manifest_digest
+        feed = await self._matcher.feed()
+        state = None if options.ignore_stored else await self._repo.scanner_state(image_id)
+        if state is not None:
+            if state.feed == feed.version:
+                await self._add_name(reference, state)
+                self.stats.reused += 1
+                return ScanResult(image_id, resolved.top_digest, "reused")
+            if await self._rematcher.rematch(image_id, names=[image_name(reference)]):
+                self.stats.rematched += 1
+                return ScanResult(image_id, resolved.top_digest, "rematched")
+        await self._analyse(reference, resolved, force=options.force)
+        return ScanResult(image_id, resolved.top_digest, "analysed")
+
+    async def _add_name(self, reference: ImageReference, state: ScannerState) -> None:
+        if reference.full_name in state.names:
+            return
+        name = image_name(reference)
+        image = normalize_image({"id": state.image_id, "name": name, "names": [name]})
+        await self._images.upsert([image])
+
+    async def _analyse(
+        self, reference: ImageReference, resolved: ResolvedImage, *, force: bool
+    ) -> None:
+        findings: list[LayerFindings] = []
+        partial = False
+        for layer in resolved.layers:
+            if layer.urls:  # a foreign layer (Windows base): not distributed by this registry
+                partial = True
+                findings.append(LayerFindings(digest=layer.digest))
+                continue
+            findings.append(await self._layer(reference, layer, force=force))
+        inventory = assemble(findings)
+        for note in inventory.notes:
+            logger.info("scan of %s: %s", reference.full_name, note)
+        keys = [_package_key(p, inventory.os) for p in inventory.packages]
+        feed = await self._matcher.feed()
+        matches = await self._matcher.match(keys)
+        image, record = scanned_image(
+            reference,
+            resolved,
+            inventory,
+            keys,
+            matches,
+            operating_system=operating_system_label(inventory.os),
+            feed=feed,
+            now=self._clock(),
+            partial=partial,
+        )
+        stored = normalize_image(image)
+        stored["_scanner"] = record
+        await self._images.upsert([stored])
+        self.stats.analysed += 1
+
+    async def _layer(
+        self, reference: ImageReference, layer: Descriptor, *, force: bool
+    ) -> LayerFindings:
+        if not force:
+            cached = self._layers.get(layer.digest)
+            if isinstance(cached, LayerFindings):
+                self.stats.layers_from_cache += 1
+                return cached
+        started = time.perf_counter()
+        limits = self._limits.layers
+        async with self._registry.open_blob(
+            reference, layer, max_bytes=limits.max_compressed_bytes
+        ) as blob:
+            findings = await read_layer(
+                blob, media_type=layer.media_type, digest=layer.digest, limits=limits
+            )
+        self.stats.layers_downloaded += 1
+        self.stats.layer_bytes += layer.size
+        logger.debug(
+            "layer %s of %s read in %.2fs",
+            layer.digest,
+            reference.full_name,
+            time.perf_counter() - started,
+        )
+        self._layers.put(layer.digest, findings)
+        return findings
+
+    async def current_digest(self, reference: ImageReference) -> str:
+        """What the name points to at the registry now (a HEAD request, no download)."""
+        try:
+            return await self._registry.head_digest(reference)
+        except ScanError as exc:
+            raise to_service_error(exc) from exc
+
+    def forget_metadata(self) -> None:
+        """InvalidateScanAndRegistryCaches: registry metadata only; stored scans stay."""
+        self._metadata.clear()
+
+
+def _package_key(package: InstalledPackage, os: OperatingSystem | None) -> PackageKey:
+    return PackageKey(
+        kind=package.kind,
+        ecosystems=ecosystems_for(package.kind, os),
+        name=package.source_name,
+        version=package.version,
+    )

@@ -1,0 +1,73 @@
+"""Components matched against the stored OSV advisories, and which feed that was."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from app.scanner.vulns.lookup import MatchInput, index_advisories, lookup_keys, match_packages
+from app.scanner.vulns.matching import parse_version
+from app.services.scan_results import ComponentMatch, Feed, PackageKey
+from storage.vulnerabilities import VulnerabilityRepository
+
+# How long a replica trusts its idea of the feed version before asking the database again.
+FEED_TTL_S = 5.0
+
+
+class VulnerabilityMatcher:
+    def __init__(
+        self,
+        repo: VulnerabilityRepository,
+        *,
+        feed_ttl_s: float = FEED_TTL_S,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._repo = repo
+        self._feed_ttl_s = feed_ttl_s
+        self._clock = clock
+        self._feed: tuple[float, Feed] | None = None
+
+    async def feed(self) -> Feed:
+        """The feed stored now (cached a few seconds); version "" before any import."""
+        now = time.monotonic()
+        if self._feed is not None and now - self._feed[0] < self._feed_ttl_s:
+            return self._feed[1]
+        state = await self._repo.get_feed()
+        feed = (
+            Feed("", frozenset())
+            if state is None
+            else Feed(state.version, frozenset(n for n, c in state.ecosystems.items() if c))
+        )
+        self._feed = (now, feed)
+        return feed
+
+    def forget_feed(self) -> None:
+        self._feed = None
+
+    async def match(self, keys: Sequence[PackageKey]) -> list[ComponentMatch]:
+        """Each component's vulnerabilities (wire-shaped) and the version fixing them all."""
+        inputs = [MatchInput(k.ecosystems, k.name, k.version) for k in keys]
+        ecosystems, names = lookup_keys(inputs)
+        advisories = await self._repo.find_for(ecosystems, names) if names else []
+        found = match_packages(inputs, index_advisories(advisories), now=self._clock())
+        return [
+            ComponentMatch(vulns, _fixing_version(vulns, key.ecosystems))
+            for vulns, key in zip(found, keys, strict=True)
+        ]
+
+
+def _fixing_version(vulns: Sequence[dict[str, object]], ecosystems: Sequence[str]) -> str:
+    """The highest fix among the vulnerabilities: upgrading to it fixes every fixable one."""
+    fixes = {str(v["fixedBy"]) for v in vulns if v.get("fixedBy")}
+    if not fixes or not ecosystems:
+        return ""
+    ecosystem = ecosystems[0]
+    best, best_version = "", None
+    for fix in sorted(fixes):
+        parsed = parse_version(ecosystem, fix)
+        if parsed is None:
+            continue
+        if best_version is None or parsed > best_version:
+            best, best_version = fix, parsed
+    return best

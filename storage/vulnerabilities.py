@@ -1,0 +1,193 @@
+"""The `vulnerabilities` collection (advisories by ecosystem and package) and the feed state."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pymongo import ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from storage.mongo import VULNDB_STATE, VULNERABILITIES, guarded, translated_errors
+
+Doc = dict[str, Any]
+
+FEED_ID = "feed"
+_BATCH = 500  # documents per bulk write, ids per `$in`
+# Imports scan the whole collection; a lookup's limit would be too tight for that.
+_IMPORT_TIME_MS = 600_000
+_MASK = (1 << 256) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What was imported last: `version` changes exactly when the stored advisories do."""
+
+    version: str
+    imported_at: datetime
+    ecosystems: dict[str, int]  # advisories stored per ecosystem
+
+
+def advisory_id(doc: Mapping[str, Any]) -> str:
+    return f"{doc['ecosystem']}|{doc['package']}|{doc['osv_id']}"
+
+
+def content_hash(doc: Mapping[str, Any]) -> str:
+    """A digest of an advisory's content (its id and hash fields aside)."""
+    body = {k: v for k, v in doc.items() if k not in ("_id", "hash")}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class VulnerabilityRepository:
+    """Advisories keyed by (ecosystem, package, OSV id), each with a content hash."""
+
+    def __init__(self, db: AsyncDatabase[Doc], *, max_time_ms: int) -> None:
+        self._vulns: AsyncCollection[Doc] = db[VULNERABILITIES]
+        self._state: AsyncCollection[Doc] = db[VULNDB_STATE]
+        self._max_time_ms = max_time_ms
+
+    async def find_for(self, ecosystems: list[str], packages: list[str]) -> list[Doc]:
+        """Every advisory filed under one of the ecosystems for one of the package names."""
+        if not ecosystems or not packages:
+            return []
+        found: list[Doc] = []
+        names = sorted(set(packages))
+        for start in range(0, len(names), _BATCH):
+            chunk = names[start : start + _BATCH]
+            flt = {"ecosystem": {"$in": list(ecosystems)}, "package": {"$in": chunk}}
+
+            async def run(flt: Doc = flt) -> list[Doc]:
+                cursor = self._vulns.find(flt, {"hash": 0}, max_time_ms=self._max_time_ms)
+                return [doc async for doc in cursor]
+
+            found += await guarded(run)
+        return found
+
+    async def apply_import(
+        self, docs: Iterable[Mapping[str, Any]], ecosystems: Iterable[str] = ()
+    ) -> ImportCounts:
+        """Store a complete feed: write changed and new advisories, then delete the stored
+        advisories of every covered ecosystem that the feed no longer holds.
+
+        Covered ecosystems are those of `docs` plus `ecosystems`, which is read only after
+        `docs` is exhausted (a generator may add to it as it goes). Ecosystems absent from
+        both are left alone. A document that appears twice: the last one wins.
+        """
+        seen: set[str] = set()
+        covered: set[str] = set()
+        inserted = updated = unchanged = 0
+        batch: dict[str, Doc] = {}
+        for doc in docs:
+            stored = {**doc, "_id": advisory_id(doc)}
+            stored["hash"] = content_hash(stored)
+            batch[stored["_id"]] = stored
+            covered.add(stored["ecosystem"])
+            if len(batch) >= _BATCH:
+                ins, upd, same = await self._write(batch)
+                inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
+                seen.update(batch)
+                batch = {}
+        ins, upd, same = await self._write(batch)
+        inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
+        seen.update(batch)
+        covered.update(ecosystems)
+        deleted = await self._delete_missing(covered, seen)
+        return ImportCounts(inserted, updated, unchanged, deleted)
+
+    async def get_feed(self) -> FeedState | None:
+        doc = await guarded(
+            lambda: self._state.find_one({"_id": FEED_ID}, max_time_ms=self._max_time_ms)
+        )
+        if doc is None:
+            return None
+        counts = {row["name"]: int(row["count"]) for row in doc.get("ecosystems") or []}
+        stamp: datetime = doc["importedAt"]
+        # the service's client decodes naive UTC datetimes
+        imported_at = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp
+        return FeedState(version=doc["version"], imported_at=imported_at, ecosystems=counts)
+
+    async def set_feed(self, *, imported_at: datetime) -> FeedState:
+        """Record the feed as now stored: its version and per-ecosystem counts."""
+        version, counts = await self._summarize()
+        state = FeedState(version=version, imported_at=imported_at, ecosystems=counts)
+        doc = {
+            "_id": FEED_ID,
+            "version": version,
+            "importedAt": imported_at,
+            # a list, not a map: ecosystem names hold dots ("Ubuntu:22.04")
+            "ecosystems": [{"name": n, "count": c} for n, c in sorted(counts.items())],
+        }
+        await guarded(lambda: self._state.replace_one({"_id": FEED_ID}, doc, upsert=True))
+        return state
+
+    async def _write(self, batch: dict[str, Doc]) -> tuple[int, int, int]:
+        """Upsert the documents whose hash changed; returns (inserted, updated, unchanged)."""
+        if not batch:
+            return 0, 0, 0
+        ids = list(batch)
+
+        async def current() -> dict[str, str]:
+            cursor = self._vulns.find(
+                {"_id": {"$in": ids}}, {"hash": 1}, max_time_ms=_IMPORT_TIME_MS
+            )
+            return {doc["_id"]: doc.get("hash", "") async for doc in cursor}
+
+        hashes = await guarded(current)
+        changed = [doc for i, doc in batch.items() if hashes.get(i) != doc["hash"]]
+        if changed:
+            ops = [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in changed]
+            await guarded(lambda: self._vulns.bulk_write(ops, ordered=False))
+        inserted = sum(1 for doc in changed if doc["_id"] not in hashes)
+        return inserted, len(changed) - inserted, len(batch) - len(changed)
+
+    async def _delete_missing(self, covered: set[str], seen: set[str]) -> int:
+        if not covered:
+            return 0
+
+        async def stale() -> list[str]:
+            cursor = self._vulns.find(
+                {"ecosystem": {"$in": sorted(covered)}}, {"_id": 1}, max_time_ms=_IMPORT_TIME_MS
+            )
+            return [doc["_id"] async for doc in cursor if doc["_id"] not in seen]
+
+        ids = await guarded(stale)
+        deleted = 0
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            result = await guarded(lambda c=chunk: self._vulns.delete_many({"_id": {"$in": c}}))
+            deleted += result.deleted_count
+        return deleted
+
+    async def _summarize(self) -> tuple[str, dict[str, int]]:
+        """The feed version and per-ecosystem counts, from one pass over the collection.
+
+        The version sums a digest per (id, hash) pair: the order documents come in does not
+        matter, and nothing is sorted or held in memory.
+        """
+        total = 0
+        counts: dict[str, int] = {}
+        cursor = self._vulns.find(
+            {}, {"hash": 1, "ecosystem": 1}, batch_size=2000, max_time_ms=_IMPORT_TIME_MS
+        )
+        try:
+            async with translated_errors():
+                async for doc in cursor:
+                    pair = f"{doc['_id']}\0{doc.get('hash', '')}".encode()
+                    total = (total + int.from_bytes(hashlib.sha256(pair).digest())) & _MASK
+                    counts[doc["ecosystem"]] = counts.get(doc["ecosystem"], 0) + 1
+        finally:
+            await cursor.close()
+        return f"{total:064x}", counts

@@ -1,0 +1,123 @@
+"""WatchImage scans and remembers a name; the rescan loop follows tags that move, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.main import create_app
+from tests.scanner.scan_support import eventually, metric, scan_settings, unique_repo
+from tests.support.registry import RunningRegistry
+from tests.support.sample_images import push_alpine, push_debian
+
+
+@pytest.fixture
+async def client(nx_db: Any, registry: RunningRegistry, aiohttp_client: Any) -> Any:
+    return await aiohttp_client(create_app(scan_settings(registry.host), db=nx_db))
+
+
+async def watched(client: Any) -> list[dict[str, Any]]:
+    body = await (await client.get("/v1/watchedimages")).json()
+    return list(body["watchedImages"])
+
+
+async def test_watch_scans_stores_and_lists_the_name(
+    client: Any, registry: RunningRegistry
+) -> None:
+    pushed = push_alpine(registry, unique_repo("watched/app"), "1.0")
+    name = pushed.reference(registry)
+    response = await client.post("/v1/watchedimages", json={"name": name})
+    assert response.status == 200
+    assert await response.json() == {
+        "normalizedName": name,
+        "errorType": "NO_ERROR",
+        "errorMessage": "",
+    }
+    image = await (await client.get(f"/v1/images/{pushed.digest}")).json()
+    assert image["scan"]["operatingSystem"] == "alpine:3.19"
+    [entry] = await watched(client)
+    assert entry["name"] == name
+    assert entry["digest"] == pushed.digest
+    assert entry["lastChecked"]
+
+    # watching again scans again (stored copies are ignored) and stays one entry
+    await client.post("/v1/watchedimages", json={"name": name})
+    assert len(await watched(client)) == 1
+    assert await metric(client, "analysed") == 2
+
+    assert (await (await client.delete("/v1/watchedimages", params={"name": name})).json()) == {}
+    assert await watched(client) == []
+    assert (await client.get(f"/v1/images/{pushed.digest}")).status == 200  # image stays
+    again = await client.delete("/v1/watchedimages", params={"name": name})
+    assert again.status == 200
+
+
+async def test_watch_reports_scan_failures_in_the_answer(
+    client: Any, registry: RunningRegistry
+) -> None:
+    response = await client.post(
+        "/v1/watchedimages", json={"name": f"{registry.host}/nobody/here:1"}
+    )
+    assert response.status == 200
+    body = await response.json()
+    assert body["errorType"] == "SCAN_FAILED"
+    assert body["errorMessage"].startswith("failed to scan image: ")
+    assert body["normalizedName"] == ""
+    assert await watched(client) == []
+
+
+async def test_watch_refuses_digests(client: Any, registry: RunningRegistry) -> None:
+    pushed = push_alpine(registry, unique_repo(), "1")
+    name = pushed.reference(registry, by_digest=True)
+    body = await (await client.post("/v1/watchedimages", json={"name": name})).json()
+    assert body["errorType"] == "INVALID_IMAGE_NAME"
+    assert body["errorMessage"] == (
+        f"name {name} contains a digest, but watch does not handle images with digests"
+    )
+
+
+async def test_two_replicas_rescan_a_moved_tag_once(
+    nx_db: Any, aiohttp_client: Any, registry: RunningRegistry
+) -> None:
+    settings = scan_settings(registry.host).with_overrides(
+        reprocess_interval_s=0.4, lease_ttl_s=2.0
+    )
+    first = await aiohttp_client(create_app(settings, db=nx_db))
+    second = await aiohttp_client(create_app(settings, db=nx_db))
+    repo = unique_repo("moving/tag")
+    old = push_alpine(registry, repo, "stable")
+    name = old.reference(registry)
+    body = await (await first.post("/v1/watchedimages", json={"name": name})).json()
+    assert body["errorType"] == "NO_ERROR"
+
+    # a few rounds pass with the tag where it was: checks, but no rescans
+    async def checked_again() -> bool:
+        [entry] = await watched(first)
+        return bool(entry["lastChecked"]) and entry["lastChecked"] != initial["lastChecked"]
+
+    [initial] = await watched(first)
+    await eventually(checked_again)
+    assert await metric(first, "watched_rescans") + await metric(second, "watched_rescans") == 0
+
+    new = push_debian(registry, repo, "stable")
+
+    async def moved() -> bool:
+        [entry] = await watched(second)
+        return entry["digest"] == new.digest
+
+    await eventually(moved)
+    image = await (await second.get(f"/v1/images/{new.digest}")).json()
+    assert image["scan"]["operatingSystem"] == "debian:12"
+    assert {n["fullName"] for n in image["names"]} == {name}
+
+    # let more rounds run on both replicas: still exactly one rescan of the moved tag
+    async def checked_after_move() -> bool:
+        [entry] = await watched(first)
+        return entry["lastChecked"] > moved_at
+
+    [entry] = await watched(first)
+    moved_at = entry["lastChecked"]
+    await eventually(checked_after_move)
+    rescans = await metric(first, "watched_rescans") + await metric(second, "watched_rescans")
+    assert rescans == 1

@@ -1,0 +1,146 @@
+"""The advisory store: imports by content hash, deletion per ecosystem, feed version, lookups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from storage.mongo import ensure_indexes
+from storage.vulnerabilities import ImportCounts, VulnerabilityRepository
+
+T1 = datetime(2026, 1, 1, tzinfo=UTC)
+T2 = datetime(2026, 1, 2, tzinfo=UTC)
+
+
+def adv(ecosystem: str, package: str, osv_id: str, fixed: str = "2.0") -> dict[str, Any]:
+    return {
+        "ecosystem": ecosystem,
+        "package": package,
+        "osv_id": osv_id,
+        "cve": osv_id,
+        "aliases": [],
+        "summary": "",
+        "link": f"https://osv.dev/vulnerability/{osv_id}",
+        "published": None,
+        "modified": "2024-01-01T00:00:00Z",
+        "cvss_vectors": {"v3": None, "v2": None, "v4": None},
+        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+        "versions": [],
+        "severity_hint": None,
+    }
+
+
+FEED = [
+    adv("Debian:12", "openssl", "CVE-1"),
+    adv("Debian:12", "openssl", "CVE-2"),
+    adv("Debian:12", "curl", "CVE-3"),
+    adv("Alpine:v3.19", "openssl", "CVE-1"),
+    adv("PyPI", "requests", "GHSA-1"),
+]
+
+
+def repo(db: Any) -> VulnerabilityRepository:
+    return VulnerabilityRepository(db, max_time_ms=5000)
+
+
+async def ids(db: Any) -> set[str]:
+    return {doc["_id"] async for doc in db["vulnerabilities"].find({}, {"_id": 1})}
+
+
+async def test_first_import_inserts_and_records_the_feed(db: Any) -> None:
+    vulns = repo(db)
+    assert await vulns.get_feed() is None
+    counts = await vulns.apply_import(iter(FEED))
+    assert counts == ImportCounts(inserted=5, updated=0, unchanged=0, deleted=0)
+    assert "Debian:12|openssl|CVE-1" in await ids(db)
+    state = await vulns.set_feed(imported_at=T1)
+    assert len(state.version) == 64
+    assert state.ecosystems == {"Debian:12": 3, "Alpine:v3.19": 1, "PyPI": 1}
+    stored = await vulns.get_feed()
+    assert stored == state
+
+
+async def test_identical_reimport_changes_nothing_and_keeps_the_version(db: Any) -> None:
+    vulns = repo(db)
+    await vulns.apply_import(FEED)
+    first = await vulns.set_feed(imported_at=T1)
+    counts = await vulns.apply_import(reversed(FEED))
+    assert counts == ImportCounts(inserted=0, updated=0, unchanged=5, deleted=0)
+    second = await vulns.set_feed(imported_at=T2)
+    assert second.version == first.version
+    feed = await vulns.get_feed()
+    assert feed is not None
+    assert feed.imported_at == T2
+
+
+async def test_a_changed_record_is_updated_and_changes_the_version(db: Any) -> None:
+    vulns = repo(db)
+    await vulns.apply_import(FEED)
+    first = await vulns.set_feed(imported_at=T1)
+    changed = [*FEED[:1], adv("Debian:12", "openssl", "CVE-2", fixed="3.0"), *FEED[2:]]
+    counts = await vulns.apply_import(changed)
+    assert counts == ImportCounts(inserted=0, updated=1, unchanged=4, deleted=0)
+    second = await vulns.set_feed(imported_at=T2)
+    assert second.version != first.version
+    found = await vulns.find_for(["Debian:12"], ["openssl"])
+    (doc,) = [d for d in found if d["osv_id"] == "CVE-2"]
+    assert doc["ranges"][0]["events"][1] == {"fixed": "3.0"}
+    # back to the first content: back to the first version
+    await vulns.apply_import(FEED)
+    assert (await vulns.set_feed(imported_at=T2)).version == first.version
+
+
+async def test_records_dropped_from_an_imported_ecosystem_are_deleted(db: Any) -> None:
+    vulns = repo(db)
+    await vulns.apply_import(FEED)
+    # a Debian:12 feed without CVE-2 and curl; Alpine and PyPI are not in this import
+    counts = await vulns.apply_import([adv("Debian:12", "openssl", "CVE-1")])
+    assert counts == ImportCounts(inserted=0, updated=0, unchanged=1, deleted=2)
+    assert await ids(db) == {
+        "Debian:12|openssl|CVE-1",
+        "Alpine:v3.19|openssl|CVE-1",
+        "PyPI|requests|GHSA-1",
+    }
+    state = await vulns.set_feed(imported_at=T1)
+    assert state.ecosystems == {"Debian:12": 1, "Alpine:v3.19": 1, "PyPI": 1}
+
+
+async def test_an_ecosystem_named_without_records_is_emptied(db: Any) -> None:
+    vulns = repo(db)
+    await vulns.apply_import(FEED)
+    covered: set[str] = set()
+
+    def feed() -> Any:  # the covered set is filled while the import reads the stream
+        yield adv("PyPI", "requests", "GHSA-1")
+        covered.add("Alpine:v3.19")
+
+    counts = await vulns.apply_import(feed(), covered)
+    assert counts.deleted == 1
+    assert "Alpine:v3.19|openssl|CVE-1" not in await ids(db)
+    assert "Debian:12|curl|CVE-3" in await ids(db)
+
+
+async def test_large_imports_are_written_in_batches(db: Any) -> None:
+    vulns = repo(db)
+    many = [adv("npm", f"pkg{i}", f"GHSA-{i}") for i in range(1203)]
+    assert (await vulns.apply_import(many)).inserted == 1203
+    again = await vulns.apply_import(many[:1100])
+    assert again == ImportCounts(inserted=0, updated=0, unchanged=1100, deleted=103)
+    found = await vulns.find_for(["npm"], [f"pkg{i}" for i in range(0, 1203, 2)])
+    assert len(found) == 550
+
+
+async def test_find_for_filters_on_ecosystem_and_package(db: Any) -> None:
+    vulns = repo(db)
+    await ensure_indexes(db)
+    await vulns.apply_import(FEED)
+    found = await vulns.find_for(["Debian:12", "PyPI"], ["openssl", "requests", "zlib"])
+    assert sorted(d["_id"] for d in found) == [
+        "Debian:12|openssl|CVE-1",
+        "Debian:12|openssl|CVE-2",
+        "PyPI|requests|GHSA-1",
+    ]
+    assert all("hash" not in d for d in found)
+    assert found[0]["ranges"]
+    assert await vulns.find_for([], ["openssl"]) == []
+    assert await vulns.find_for(["Debian:13"], ["openssl"]) == []

@@ -81,5 +81,7 @@ class Inventory:
 
     os: OperatingSystem | None
     packages: list[InstalledPackage] = field(default_factory=list)
-    # things the analysis could not tell, said plainly (end up in scan.notes / logs)
+    # things the analysis could not tell, said plainly (logged; see scan.notes)
     notes: list[str] = field(default_factory=list)
+    # package data present but unreadable (too big, malformed): the scan is partial
+    unreadable: list[str] = field(default_factory=list)

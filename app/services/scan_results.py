@@ -97,12 +97,20 @@ def feed_notes(keys: Sequence[PackageKey], feed: Feed) -> list[str]:
 
 
 def scan_notes(
-    inventory: Inventory, keys: Sequence[PackageKey], feed: Feed, *, partial: bool
+    inventory: Inventory,
+    keys: Sequence[PackageKey],
+    feed: Feed,
+    *,
+    partial: bool,
+    os_packages_readable: bool,
 ) -> list[str]:
     """Upstream's scan notes: what the result cannot vouch for."""
     notes = ["OS_UNAVAILABLE"] if inventory.os is None else []
     notes += feed_notes(keys, feed)
-    if partial or inventory.notes:
+    if inventory.os is not None and not os_packages_readable and "OS_CVES_UNAVAILABLE" not in notes:
+        # a distribution whose package database we do not read (RPM): no OS verdict at all
+        notes.append("OS_CVES_UNAVAILABLE")
+    if partial or inventory.unreadable:
         notes.append("PARTIAL_SCAN_DATA")
     return notes
 
@@ -131,6 +139,7 @@ def scanned_image(
     matches: Sequence[ComponentMatch],
     *,
     operating_system: str,
+    os_packages_readable: bool,
     feed: Feed,
     now: datetime,
     partial: bool,
@@ -152,7 +161,13 @@ def scanned_image(
             "operatingSystem": operating_system,
             "components": components,
             "dataSource": feed.data_source,
-            "notes": scan_notes(inventory, keys, feed, partial=partial),
+            "notes": scan_notes(
+                inventory,
+                keys,
+                feed,
+                partial=partial,
+                os_packages_readable=os_packages_readable,
+            ),
         },
         "isClusterLocal": False,
         "notes": [],
@@ -184,6 +199,10 @@ def rematched_scan(
     result["components"] = components
     result["scanTime"] = now
     result["dataSource"] = feed.data_source
-    kept = [n for n in scan.get("notes") or [] if n not in _FEED_NOTES]
-    result["notes"] = kept + feed_notes(keys, feed)
+    old = scan.get("notes") or []
+    notes = [n for n in old if n not in _FEED_NOTES] + feed_notes(keys, feed)
+    has_os_packages = any(k.kind not in LANGUAGE_KINDS for k in keys)
+    if "OS_CVES_UNAVAILABLE" in old and not has_os_packages and "OS_CVES_UNAVAILABLE" not in notes:
+        notes.append("OS_CVES_UNAVAILABLE")  # not the feed's doing: the packages were unreadable
+    result["notes"] = notes
     return result

@@ -268,6 +268,9 @@ class ScanService:
             keys,
             matches,
             operating_system=operating_system_label(inventory.os),
+            os_packages_readable=bool(
+                ecosystems_for("dpkg", inventory.os) or ecosystems_for("apk", inventory.os)
+            ),
             feed=feed,
             now=self._clock(),
             partial=partial,
@@ -321,5 +324,6 @@ def _package_key(package: InstalledPackage, os: OperatingSystem | None) -> Packa
         kind=package.kind,
         ecosystems=ecosystems_for(package.kind, os),
         name=package.source_name,
-        version=package.version,
+        # Debian files advisories against the source version (a binNMU's "+b1" is not in it)
+        version=package.source_version or package.version,
     )

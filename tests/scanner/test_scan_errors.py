@@ -268,3 +268,25 @@ async def test_identical_concurrent_scans_share_one_analysis(
     assert {b["id"] for b in bodies} == {pushed.digest}
     assert await metric(client, "analysed") == 1
     assert await metric(client, "layers_downloaded") == 4
+
+
+async def test_what_the_scanner_cannot_read_is_noted(
+    client: Any, registry: RunningRegistry, nx_db: Any, tmp_path: Path
+) -> None:
+    await load_feed(nx_db, tmp_path / "feed", FEED_V1)
+    rhel = (
+        LayerBuilder()
+        .add_file("etc/os-release", b'ID="rhel"\nVERSION_ID="9.3"\nNAME="Red Hat"\n')
+        .add_file("var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\x00")
+        .build("gzip")
+    )
+    bare = LayerBuilder().add_file("bin/tool", b"\x7fELF").build("gzip")
+    for layers, os_name, notes in (
+        ([rhel], "rhel:9", ["OS_CVES_UNAVAILABLE"]),
+        ([bare], "unknown", ["OS_UNAVAILABLE"]),
+    ):
+        pushed = push_image(registry, unique_repo("opaque"), "1", layers, image_config(layers))
+        image = await (await scan(client, pushed.reference(registry))).json()
+        assert image["scan"]["operatingSystem"] == os_name
+        assert image["scan"]["components"] == []
+        assert image["scan"]["notes"] == notes

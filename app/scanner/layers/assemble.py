@@ -59,10 +59,11 @@ def assemble(layers: Sequence[LayerFindings]) -> Inventory:
             )
         )
     os, notes = _operating_system(view)
-    notes += _package_notes(view, os, packages)
+    unreadable = _unreadable(view)
+    notes += unreadable + _package_notes(os, packages)
     for layer in layers:
         notes += layer.notes
-    return Inventory(os=os, packages=packages, notes=notes)
+    return Inventory(os=os, packages=packages, notes=notes, unreadable=unreadable)
 
 
 def _apply_layer(view: _View, layer: LayerFindings, index: int) -> None:
@@ -131,14 +132,17 @@ def _follow(view: _View, path: str) -> tuple[str, FileFinding | None]:
     return path, None
 
 
-def _package_notes(
-    view: _View, os: OperatingSystem | None, packages: list[InstalledPackage]
-) -> list[str]:
-    notes = [
+def _unreadable(view: _View) -> list[str]:
+    """Package data that was there but could not be read: the result is partial."""
+    return [
         found.reason
         for path, (found, _) in sorted(view.items())
         if isinstance(found, Unreadable) and path not in OS_RELEASE_PATHS
     ]
+
+
+def _package_notes(os: OperatingSystem | None, packages: list[InstalledPackage]) -> list[str]:
+    notes: list[str] = []
     if os is None:
         counts = Counter(package.kind for package in packages if package.kind in _OS_KINDS)
         for kind, count in sorted(counts.items()):

@@ -131,10 +131,21 @@ class InflatedStream:
         self._limits = limits
         # tarfile reads whole headers and interesting files at once; nothing else is that big
         self._max_read = max(limits.max_interesting_file_bytes, _OUTPUT_STEP)
-        self._position = 0
+        self._inflated = 0  # bytes inflated so far, peeked ones included
+        self._peeked = b""
 
     def tell(self) -> int:
-        return self._position
+        return self._inflated - len(self._peeked)
+
+    def peek(self, size: int) -> bytes:
+        """Up to `size` bytes ahead without consuming them; fewer only at the end of the data."""
+        while len(self._peeked) < size:
+            piece = self._read_inflated(size - len(self._peeked))
+            if not piece:
+                break
+            self._advance(len(piece))
+            self._peeked += piece
+        return self._peeked[:size]
 
     def read(self, size: int = -1) -> bytes:
         """Exactly `size` bytes unless the data ends first (tarfile needs whole blocks)."""
@@ -143,8 +154,9 @@ class InflatedStream:
                 f"layer {self._digest}: a tar entry asks to read {format_size(max(size, 0))} at"
                 f" once, over the {format_size(self._max_read)} limit (max_interesting_file_bytes)"
             )
-        parts: list[bytes] = []
-        wanted = size
+        parts = [self._peeked[:size]]
+        self._peeked = self._peeked[size:]
+        wanted = size - len(parts[0])
         while wanted > 0:
             piece = self._read_inflated(min(wanted, _OUTPUT_STEP))
             if not piece:
@@ -156,31 +168,32 @@ class InflatedStream:
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Skip forward by inflating and dropping; skipped contents are never kept."""
-        target = offset if whence == io.SEEK_SET else self._position + offset
-        if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < self._position:
+        target = offset if whence == io.SEEK_SET else self.tell() + offset
+        if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < self.tell():
             raise io.UnsupportedOperation("a layer stream only seeks forward")
-        while self._position < target:
-            piece = self._read_inflated(min(target - self._position, _OUTPUT_STEP))
+        self._peeked = self._peeked[target - self.tell() :]
+        while self._inflated < target:
+            piece = self._read_inflated(min(target - self._inflated, _OUTPUT_STEP))
             if not piece:
                 break
             self._advance(len(piece))
-        return self._position
+        return self.tell()
 
     def _advance(self, count: int) -> None:
-        self._position += count
+        self._inflated += count
         limits = self._limits
-        if self._position > limits.max_inflated_bytes:
+        if self._inflated > limits.max_inflated_bytes:
             raise LayerLimitExceeded(
                 f"layer {self._digest} inflates to more than"
                 f" {format_size(limits.max_inflated_bytes)} (max_inflated_bytes)"
             )
         compressed = max(self._compressed_bytes(), 1)
         if (
-            self._position > limits.min_bytes_for_ratio
-            and self._position > limits.max_compression_ratio * compressed
+            self._inflated > limits.min_bytes_for_ratio
+            and self._inflated > limits.max_compression_ratio * compressed
         ):
             raise LayerLimitExceeded(
                 f"layer {self._digest} looks like a decompression bomb:"
-                f" {format_size(compressed)} inflated to {format_size(self._position)} and more,"
+                f" {format_size(compressed)} inflated to {format_size(self._inflated)} and more,"
                 f" over {limits.max_compression_ratio:g} times (max_compression_ratio)"
             )

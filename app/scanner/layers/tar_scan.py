@@ -87,15 +87,15 @@ def _compression(
 
 
 def _walk(stream: InflatedStream, findings: LayerFindings, limits: LayerLimits) -> None:
+    if not stream.peek(tarfile.BLOCKSIZE):
+        if stream.tell() == 0 and findings.compression == "none":
+            return  # a zero-byte blob: a layer with nothing in it
+        # compressed data that inflates to nothing is damaged (an empty tar is 1 KiB of zeros)
+        raise LayerFormatError(f"layer {findings.digest} inflates to no data at all")
+    # "r:" is plain random-access mode: tarfile seeks (forward only, here) past contents
     fileobj = cast("IO[bytes]", stream)
-    try:
-        # "r:" is plain random-access mode: tarfile seeks (forward only, here) past contents
-        with tarfile.open(fileobj=fileobj, mode="r:", tarinfo=_StrictTarInfo) as archive:
-            _walk_members(archive, findings, limits)
-    except tarfile.ReadError:
-        if stream.tell() == 0:
-            return  # no bytes at all: an empty layer
-        raise
+    with tarfile.open(fileobj=fileobj, mode="r:", tarinfo=_StrictTarInfo) as archive:
+        _walk_members(archive, findings, limits)
 
 
 def _walk_members(archive: tarfile.TarFile, findings: LayerFindings, limits: LayerLimits) -> None:

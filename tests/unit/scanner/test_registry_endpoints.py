@@ -15,7 +15,7 @@ from app.scanner.registry.transport import Transport
         ("quay.io", "https://quay.io"),
         ("127.0.0.1:5000", "http://127.0.0.1:5000"),
         ("registry.local", "http://registry.local"),
-        ("registry.local:443", "https://registry.local:443"),
+        ("registry.local:8443", "https://registry.local:8443"),
     ],
 )
 def test_base_url(registry: str, url: str) -> None:
@@ -23,6 +23,6 @@ def test_base_url(registry: str, url: str) -> None:
     assert str(Transport(settings).base_url(registry)) == url
 
 
-def test_bad_ca_bundle_is_refused(tmp_path: object) -> None:
+def test_bad_ca_bundle_is_refused() -> None:
     with pytest.raises(ValueError, match="cannot load the registry CA bundle"):
         Transport(RegistrySettings(ca_bundle="/nonexistent/ca.pem"))

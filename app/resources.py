@@ -177,3 +177,4 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
                 await rescans.release()
+            await scans.close()

@@ -111,7 +111,7 @@ class ScanService:
         self._clock = clock
         self._slots = asyncio.Semaphore(limits.max_concurrent)
         self._layers = MetadataCache(max_entries=limits.layer_cache_entries)
-        self._running: dict[tuple[str, ScanOptions], asyncio.Future[ScanResult]] = {}
+        self._running: dict[tuple[str, ScanOptions], asyncio.Task[ScanResult]] = {}
         self.stats = ScanStats()
 
     @staticmethod
@@ -156,26 +156,29 @@ class ScanService:
 
         `force` bypasses every cache; `ignore_stored` analyses even if a stored scan of the
         digest exists; `refresh_metadata` asks the registry again (a tag that moved).
+        The run is a task of its own: a caller that goes away neither cancels it for the
+        others waiting on it nor loses the stored result.
         """
         options = ScanOptions(force, ignore_stored or force, refresh_metadata or force)
         key = (reference.full_name, options)
-        running = self._running.get(key)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[ScanResult] = asyncio.get_running_loop().create_future()
-        self._running[key] = future
-        try:
-            result = await self._scan_in_slot(reference, options)
-        except BaseException as exc:
-            if not future.done():
-                future.set_exception(exc)
-                future.exception()  # retrieved: no "never retrieved" warning without waiters
-            raise
-        else:
-            future.set_result(result)
-            return result
-        finally:
-            del self._running[key]
+        task = self._running.get(key)
+        if task is None:
+            task = asyncio.create_task(self._scan_in_slot(reference, options))
+            self._running[key] = task
+            task.add_done_callback(lambda done: self._finished(key, done))
+        return await asyncio.shield(task)
+
+    def _finished(self, key: tuple[str, ScanOptions], task: asyncio.Task[ScanResult]) -> None:
+        self._running.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved: nobody may be left waiting for it
+
+    async def close(self) -> None:
+        """Stop the scans still running (shutdown)."""
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _scan_in_slot(self, reference: ImageReference, options: ScanOptions) -> ScanResult:
         async with self._slot():

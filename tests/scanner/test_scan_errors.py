@@ -290,3 +290,19 @@ async def test_what_the_scanner_cannot_read_is_noted(
         assert image["scan"]["operatingSystem"] == os_name
         assert image["scan"]["components"] == []
         assert image["scan"]["notes"] == notes
+
+
+async def test_a_caller_that_goes_away_does_not_stop_the_shared_scan(
+    client: Any, registry: RunningRegistry
+) -> None:
+    pushed = push_debian(registry, unique_repo(), "gone")
+    name = pushed.reference(registry)
+    impatient = asyncio.create_task(scan(client, name))
+    await asyncio.sleep(0)
+    patient = asyncio.create_task(scan(client, name))
+    await asyncio.sleep(0.01)
+    impatient.cancel()  # the first client hangs up
+    response = await patient
+    assert response.status == 200
+    assert (await response.json())["id"] == pushed.digest
+    assert await metric(client, "analysed") == 1

@@ -43,6 +43,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+	$(PY) bench/scan_bench.py --rounds 5 --update-results
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

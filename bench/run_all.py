@@ -727,12 +727,22 @@ def _parse(argv: list[str] | None) -> tuple[Config, Path, bool]:
     return cfg, args.results, args.quick
 
 
+def write_results(path: Path, text: str) -> None:
+    """Rewrite RESULTS.md, keeping the section bench/scan_bench.py writes on its own."""
+    old = path.read_text() if path.exists() else ""
+    start = old.find("\n## Scanning")
+    if start >= 0:
+        end = old.find("\n## ", start + 1)
+        text = text.rstrip("\n") + "\n" + old[start : end if end >= 0 else len(old)]
+    path.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     cfg, results_path, quick = _parse(argv)
     from app.local_store import start_local_store
 
     if cfg.render_only:
-        results_path.write_text(render(json.loads((WORK / "results.json").read_text())))
+        write_results(results_path, render(json.loads((WORK / "results.json").read_text())))
         log(f"wrote {results_path} from {WORK / 'results.json'}")
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
@@ -771,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"seeded (total {out['timings']['total_s'] / 60:.1f} min)")
         return 0
     (WORK / "results.json").write_text(json.dumps(out, indent=1, default=str))
-    results_path.write_text(render(out))
+    write_results(results_path, render(out))
     log(f"wrote {results_path} (total {out['timings']['total_s'] / 60:.1f} min)")
     return 0
 

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +52,8 @@ class ScanLimits:
     timeout_s: float = 600.0
     layers: LayerLimits = field(default_factory=LayerLimits)
     layer_cache_entries: int = 512
+    # layers of one scan downloaded and read at the same time
+    layers_at_once: int = 3
 
 
 @dataclass(slots=True)
@@ -250,14 +252,9 @@ class ScanService:
     async def _analyse(
         self, reference: ImageReference, resolved: ResolvedImage, *, force: bool
     ) -> None:
-        findings: list[LayerFindings] = []
-        partial = False
-        for layer in resolved.layers:
-            if layer.urls:  # a foreign layer (Windows base): not distributed by this registry
-                partial = True
-                findings.append(LayerFindings(digest=layer.digest))
-                continue
-            findings.append(await self._layer(reference, layer, force=force))
+        # a foreign layer (Windows base) is not distributed by the registry: not read
+        partial = any(layer.urls for layer in resolved.layers)
+        findings = await self._read_layers(reference, resolved.layers, force=force)
         inventory = assemble(findings)
         for note in inventory.notes:
             logger.info("scan of %s: %s", reference.full_name, note)
@@ -282,6 +279,27 @@ class ScanService:
         stored["_scanner"] = record
         await self._images.upsert([stored])
         self.stats.analysed += 1
+
+    async def _read_layers(
+        self, reference: ImageReference, layers: Sequence[Descriptor], *, force: bool
+    ) -> list[LayerFindings]:
+        """Every layer's findings, in order; a few read at once (inflating releases the GIL)."""
+        slots = asyncio.Semaphore(self._limits.layers_at_once)
+
+        async def one(layer: Descriptor) -> LayerFindings:
+            if layer.urls:
+                return LayerFindings(digest=layer.digest)
+            async with slots:
+                return await self._layer(reference, layer, force=force)
+
+        tasks = [asyncio.create_task(one(layer)) for layer in layers]
+        try:
+            return await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:  # one layer failed: the others are not needed any more
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     async def _layer(
         self, reference: ImageReference, layer: Descriptor, *, force: bool

@@ -990,6 +990,9 @@ SERVE_COMMAND = [
     "sys.exit(main(['serve']))",
 ]
 _LAYER_READ = re.compile(r"layer (sha256:[0-9a-f]{64}) of (\S+) read in ([0-9.]+)s")
+# the span from the first layer opened to the last one read (layers are read concurrently)
+_LAYERS_READ = re.compile(r"layers of (\S+) read in ([0-9.]+)s")
+ALL_LAYERS = "all"
 
 
 class LayerLog:
@@ -1004,11 +1007,15 @@ class LayerLog:
             log.seek(self.offset)
             text = log.read().decode(errors="replace")
             self.offset = log.tell()
-        return {
+        reads = {
             match.group(1): float(match.group(3))
             for match in _LAYER_READ.finditer(text)
             if match.group(2) == name
         }
+        for match in _LAYERS_READ.finditer(text):
+            if match.group(1) == name:
+                reads[ALL_LAYERS] = float(match.group(2))
+        return reads
 
 
 def _server_env(uri: str, port: int, registry_host: str) -> dict[str, str]:
@@ -1323,7 +1330,7 @@ def _layer_sums(results: dict[str, Any]) -> tuple[list[float], list[float], list
     per_layer: list[list[float]] = [[] for _ in digests]
     for seconds, extra in zip(sides["cold"]["seconds"], sides["cold"]["extra"], strict=True):
         logged = extra.get("layer_seconds") or {}
-        total = sum(logged.get(d, 0.0) for d in digests)
+        total = logged.get(ALL_LAYERS) or sum(logged.get(d, 0.0) for d in digests)
         reads.append(total)
         rest.append(seconds - total)
         for index, digest in enumerate(digests):
@@ -1370,7 +1377,8 @@ def render(results: dict[str, Any]) -> str:
         f"{_s(med['download'])} (download + sha256) | **{med['cold'] / med['download']:.2f}** |",
         f"| cold scan, as above | {_s(med['cold'])} | {_s(med['inflate'])} (download + inflate + "
         f"tar walk) | **{med['cold'] / med['inflate']:.2f}** |",
-        f"| … of which reading the layers (server's per-layer times) | {_s(median(reads))} | "
+        f"| … of which reading the layers (the server's log: first opened to last read) | "
+        f"{_s(median(reads))} | "
         f"{_s(median(base_layers))} (layers of download + inflate + tar walk) | "
         f"**{median(reads) / median(base_layers):.2f}** |",
         f"| … of which the rest: resolve, match {scan['components']:,} components, store, answer "
@@ -1422,8 +1430,8 @@ def render(results: dict[str, Any]) -> str:
         "it), *other* the rest of the machine meanwhile (other work on the box).",
         "",
         "Per layer, medians of the rounds (ours: the server's own `layer … read in` log line, "
-        "from opening the blob to the findings; baseline: from the GET to the end of the tar "
-        "walk):",
+        "from opening the blob to the findings, while other layers are read alongside; "
+        "baseline: from the GET to the end of the tar walk, one layer at a time):",
         "",
         "| layer | compressed MB | inflated MB | tar entries | ours | download + inflate + tar "
         "walk | ours/baseline | inflated MB/s (ours) |",
@@ -1566,8 +1574,9 @@ def _findings(
         "parsing the package files) is small. Inflating is the floor: the bare download is "
         f"{med['cold'] / med['download']:.1f}× faster than the cold scan and "
         f"{med['inflate'] / med['download']:.1f}× faster than the baseline that inflates "
-        "(zlib alone is the largest item of the profile below). Layers are read one after "
-        "another, so a scan uses about one core.",
+        "(zlib alone is the largest item of the profile below). The server reads up to 3 "
+        "layers at once (the baseline one after another); on 2 shared cores, with Python's "
+        "lock held between inflate calls, that gains little.",
         f"- **The rest of a cold scan** ({_s(median(rest))}: resolve, match, store, answer) "
         f"is about what a scan of a new digest whose layers are all cached takes "
         f"({_s(med['relabel'])}), and that is mostly the store: nx-27017 used "

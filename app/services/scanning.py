@@ -292,14 +292,19 @@ class ScanService:
             async with slots:
                 return await self._layer(reference, layer, force=force)
 
+        started = time.perf_counter()
         tasks = [asyncio.create_task(one(layer)) for layer in layers]
         try:
-            return await asyncio.gather(*tasks)
+            findings = await asyncio.gather(*tasks)
         except BaseException:
             for task in tasks:  # one layer failed: the others are not needed any more
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        logger.debug(
+            "layers of %s read in %.3fs", reference.full_name, time.perf_counter() - started
+        )
+        return findings
 
     async def _layer(
         self, reference: ImageReference, layer: Descriptor, *, force: bool

@@ -52,6 +52,8 @@ class ScanLimits:
     timeout_s: float = 600.0
     layers: LayerLimits = field(default_factory=LayerLimits)
     layer_cache_entries: int = 512
+    # and at most this many file findings and package records in all (~100 MB)
+    layer_cache_records: int = 200_000
     # layers of one scan downloaded and read at the same time
     layers_at_once: int = 3
 
@@ -112,7 +114,11 @@ class ScanService:
         self._limits = limits
         self._clock = clock
         self._slots = asyncio.Semaphore(limits.max_concurrent)
-        self._layers = MetadataCache(max_entries=limits.layer_cache_entries)
+        self._layers = MetadataCache(
+            max_entries=limits.layer_cache_entries,
+            max_weight=limits.layer_cache_records,
+            weigh=_findings_weight,
+        )
         self._running: dict[tuple[str, ScanOptions], asyncio.Task[ScanResult]] = {}
         self.stats = ScanStats()
 
@@ -343,6 +349,13 @@ class ScanService:
     def forget_metadata(self) -> None:
         """InvalidateScanAndRegistryCaches: registry metadata only; stored scans stay."""
         self._metadata.clear()
+
+
+def _findings_weight(findings: LayerFindings) -> int:
+    weight = len(findings.files) + len(findings.whiteouts) + len(findings.opaque_dirs)
+    for found in findings.files.values():
+        weight += len(getattr(found, "records", ()))
+    return weight
 
 
 def _package_key(package: InstalledPackage, os: OperatingSystem | None) -> PackageKey:

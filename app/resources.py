@@ -138,6 +138,7 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
     matcher = VulnerabilityMatcher(
         VulnerabilityRepository(db, max_time_ms=settings.query_timeout_ms)
     )
+    rematcher = Rematcher(images=images, repo=repo, matcher=matcher)
     async with RegistryClient(settings.registry) as registry:
         scans = ScanService(
             images=images,
@@ -145,7 +146,7 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
             registry=registry,
             matcher=matcher,
             metadata_cache=MetadataCache(),
-            rematcher=Rematcher(images=images, repo=repo, matcher=matcher),
+            rematcher=rematcher,
             limits=scan_limits(settings),
         )
         app[SCANS] = scans
@@ -155,6 +156,7 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
             watched=watched,
             leases=LeaseRepository(db),
             scans=scans,
+            rematcher=rematcher,
             owner=owner_id(),
             interval=interval,
             lease_ttl=timedelta(seconds=settings.lease_ttl_s),

@@ -107,7 +107,11 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
     """
     created: list[str] = []
     models: dict[str, list[IndexModel]] = {
-        IMAGES: index_models(),
+        # sparse: only images our scanner stored carry it; finds those left on an older feed
+        IMAGES: [
+            *index_models(),
+            IndexModel([("_scanner.feed", 1)], name="idx_scanner_feed", sparse=True),
+        ],
         WATCHED_IMAGES: [
             IndexModel([("lastChecked", 1)], name="idx_last_checked"),
             IndexModel([("nextCheck", 1)], name="idx_next_check"),

@@ -69,6 +69,8 @@ class Rematcher:
         self._matcher.forget_feed()
         feed = await self._matcher.feed()
         done = 0
+        if not feed.version:
+            return 0  # nothing imported yet: nothing to match against
         skipped: set[str] = set()
         while True:
             ids = await self._repo.ids_scanned_with_other_feed(
@@ -76,10 +78,11 @@ class Rematcher:
             )
             ids = [i for i in ids if i not in skipped]
             if not ids:
+                if done:
+                    logger.info("re-matched %d stored images against feed %s", done, feed.version)
                 return done
             for image_id in ids:
                 if await self.rematch(image_id):
                     done += 1
-                else:
+                else:  # gone, or its scan no longer fits the record: only a rescan helps
                     skipped.add(image_id)
-            logger.info("re-matched %d stored images against feed %s", done, feed.version)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.errors import ServiceError
 from app.scanner.reference import InvalidReference, parse_reference
+from app.services.rematching import Rematcher
 from app.services.scanning import ScanService
 from storage.errors import StorageError
 from storage.leases import LeaseRepository
@@ -34,6 +35,7 @@ class RoundReport:
     checked: int = 0
     rescanned: int = 0
     failed: int = 0
+    rematched: int = 0
 
 
 class LostLease(Exception):
@@ -47,6 +49,7 @@ class RescanService:
         watched: WatchedImageRepository,
         leases: LeaseRepository,
         scans: ScanService,
+        rematcher: Rematcher,
         owner: str,
         interval: timedelta,
         lease_ttl: timedelta,
@@ -56,6 +59,7 @@ class RescanService:
         self._watched = watched
         self._leases = leases
         self._scans = scans
+        self._rematcher = rematcher
         self.owner = owner
         self._interval = interval
         self._lease_ttl = lease_ttl
@@ -73,12 +77,16 @@ class RescanService:
         with contextlib.suppress(LostLease):
             async with self._renewing():
                 await self._check_due(report)
-        if report.checked:
+                # a feed import re-matches stored images itself; this catches any it missed
+                # (an import that stopped half-way), so stored results never stay stale
+                report.rematched = await self._rematcher.rematch_all()
+        if report.checked or report.rematched:
             logger.info(
-                "rescan round: %d checked, %d rescanned, %d failed",
+                "rescan round: %d checked, %d rescanned, %d failed, %d re-matched",
                 report.checked,
                 report.rescanned,
                 report.failed,
+                report.rematched,
             )
         return report
 

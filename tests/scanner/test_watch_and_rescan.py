@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.main import create_app
-from tests.scanner.scan_support import eventually, metric, scan_settings, unique_repo
+from app.vulndb_import import import_feed
+from tests.scanner.scan_support import eventually, load_feed, metric, scan_settings, unique_repo
 from tests.support.registry import RunningRegistry
-from tests.support.sample_images import push_alpine, push_debian
+from tests.support.sample_images import FEED_V1, FEED_V2, push_alpine, push_debian, write_feed
+
+
+async def scan(client: Any, name: str) -> Any:
+    return await client.post("/v1/images/scan", json={"imageName": name})
 
 
 @pytest.fixture
@@ -121,3 +127,24 @@ async def test_two_replicas_rescan_a_moved_tag_once(
     await eventually(checked_after_move)
     rescans = await metric(first, "watched_rescans") + await metric(second, "watched_rescans")
     assert rescans == 1
+
+
+async def test_the_leader_rematches_images_an_import_left_behind(
+    nx_db: Any, aiohttp_client: Any, registry: RunningRegistry, tmp_path: Path
+) -> None:
+    await load_feed(nx_db, tmp_path / "feed", FEED_V1)
+    settings = scan_settings(registry.host).with_overrides(reprocess_interval_s=0.4)
+    client = await aiohttp_client(create_app(settings, db=nx_db))
+    pushed = push_debian(registry, unique_repo(), "left")
+    assert (await scan(client, pushed.reference(registry))).status == 200
+
+    # the feed changes, but the import stops before re-matching (no rematch here)
+    write_feed(tmp_path / "feed", FEED_V2)
+    assert (await import_feed(nx_db, tmp_path / "feed", progress=False)).changed
+
+    async def rematched() -> bool:
+        image = await (await client.get(f"/v1/images/{pushed.digest}")).json()
+        return bool(image["cves"] == 5)
+
+    await eventually(rematched)
+    assert await metric(client, "layers_downloaded") == 4

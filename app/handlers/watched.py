@@ -21,6 +21,14 @@ UNWATCH_PARAMS = requests.UnwatchImageParams()
     responses=ERRORS,
     tags=["ImageService"],
     summary="ScanImage: scan an image by name and store the result",
+    description=(
+        "Pulls the manifest, config and layers from the registry (cached metadata and stored "
+        "scans are reused unless `force`), matches the packages against the OSV feed, stores "
+        "and returns the image. Errors: 400 bad name, delegation, schema 1 or a layer over a "
+        "limit; 403 credentials refused; 404 unknown repository, tag or platform; 429 all scan "
+        "slots busy (`Retry-After`); 503 registry unreachable or content not matching its "
+        "digest; 504 registry or scan too slow."
+    ),
 )
 @json_schema(requests.ScanImageRequest)
 @response_schema(ImageSchema, 200)

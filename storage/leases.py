@@ -10,30 +10,28 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from storage.mongo import LEASES, guarded
+from storage.mongo import LEASES, guarded, translate_error
 
 
 class LeaseRepository:
-    """One document per job: `owner` holds it until `expiresAt`; an expired lease is free."""
+    """One document per job: `owner` holds it until `term.expiresAt`; then it is free."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._leases: AsyncCollection[dict[str, Any]] = db[LEASES]
 
     async def acquire(self, job: str, owner: str, *, ttl: timedelta, now: datetime) -> bool:
         """Take or renew the lease; False while another owner holds an unexpired one."""
-        free_or_ours = {"_id": job, "$or": [{"owner": owner}, {"expiresAt": {"$lte": now}}]}
-        update = {"$set": {"owner": owner, "expiresAt": now + ttl, "renewedAt": now}}
+        free_or_ours = {"_id": job, "$or": [{"owner": owner}, {"term.expiresAt": {"$lte": now}}]}
+        # the times as one sub-document: nx-27017 keeps dates there (not at the top level)
+        update = {"$set": {"owner": owner, "term": {"expiresAt": now + ttl, "renewedAt": now}}}
         try:
-            doc = await guarded(
-                lambda: self._leases.find_one_and_update(
-                    free_or_ours, update, upsert=True, return_document=ReturnDocument.AFTER
-                )
+            doc = await self._leases.find_one_and_update(
+                free_or_ours, update, upsert=True, return_document=ReturnDocument.AFTER
             )
-        except Exception as exc:
-            # The upsert collided with a live lease of another owner.
-            if isinstance(exc.__cause__, DuplicateKeyError):
-                return False
-            raise
+        except DuplicateKeyError:
+            return False  # the upsert met another owner's live lease: the usual answer
+        except BaseException as exc:
+            raise translate_error(exc) from exc
         return doc is not None and doc.get("owner") == owner
 
     async def release(self, job: str, owner: str) -> None:
@@ -42,4 +40,4 @@ class LeaseRepository:
 
     async def holder(self, job: str) -> tuple[str, datetime] | None:
         doc = await guarded(lambda: self._leases.find_one({"_id": job}))
-        return None if doc is None else (doc["owner"], doc["expiresAt"])
+        return None if doc is None else (doc["owner"], doc["term"]["expiresAt"])

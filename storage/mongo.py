@@ -113,8 +113,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
             IndexModel([("_scanner.feed", 1)], name="idx_scanner_feed", sparse=True),
         ],
         WATCHED_IMAGES: [
-            IndexModel([("lastChecked", 1)], name="idx_last_checked"),
-            IndexModel([("nextCheck", 1)], name="idx_next_check"),
+            IndexModel([("check.at", 1)], name="idx_check_at"),
+            IndexModel([("schedule.next", 1)], name="idx_schedule_next"),
         ],
         VULNERABILITIES: [
             IndexModel([("ecosystem", 1), ("package", 1)], name="idx_ecosystem_package")

@@ -21,14 +21,21 @@ class WatchedImage:
 
 
 def _due(now: datetime) -> dict[str, Any]:
-    return {"$or": [{"nextCheck": {"$exists": False}}, {"nextCheck": {"$lte": now}}]}
+    return {"$or": [{"schedule.next": {"$exists": False}}, {"schedule.next": {"$lte": now}}]}
+
+
+def _check(checked: datetime | None, digest: str, error: str) -> dict[str, Any]:
+    return {"check": {"at": checked, "digest": digest, "error": error}}
 
 
 class WatchedImageRepository:
     """Watched names, keyed by the normalized full name.
 
-    `nextCheck` is when a rescan is due; claiming a name moves it forward atomically, so
-    one name is rescanned by one process per interval however many are running.
+    `schedule.next` is when a rescan is due; claiming a name moves it forward atomically, so
+    one name is rescanned by one process per interval however many are running. The last
+    check's time, digest and error are `check.*`. Times are written as whole sub-documents
+    (`$set` of `schedule`, `check`): nx-27017 turns a top-level date set on an existing
+    document into a string, while dates inside a sub-document keep their type.
     """
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], *, max_time_ms: int) -> None:
@@ -55,9 +62,8 @@ class WatchedImageRepository:
         next_check: datetime | None = None,
     ) -> None:
         """Record a watched name; idempotent."""
-        fields: dict[str, Any] = {"digest": digest, "lastChecked": checked, "error": ""}
-        if next_check is not None:
-            fields["nextCheck"] = next_check
+        schedule = {} if next_check is None else {"next": next_check}
+        fields: dict[str, Any] = {**_check(checked, digest, ""), "schedule": schedule}
         await guarded(
             lambda: self._watched.update_one({"_id": name}, {"$set": fields}, upsert=True)
         )
@@ -71,7 +77,7 @@ class WatchedImageRepository:
 
         async def run() -> list[WatchedImage]:
             cursor = self._watched.find(
-                _due(now), sort=[("lastChecked", 1)], limit=limit, max_time_ms=self._max_time_ms
+                _due(now), sort=[("check.at", 1)], limit=limit, max_time_ms=self._max_time_ms
             )
             return [_record(doc) async for doc in cursor]
 
@@ -81,24 +87,27 @@ class WatchedImageRepository:
         """Move a due name's next check to `until`; False if it was not due (claimed already)."""
         flt = {"_id": name, **_due(now)}
         result = await guarded(
-            lambda: self._watched.update_one(flt, {"$set": {"nextCheck": until}})
+            lambda: self._watched.update_one(flt, {"$set": {"schedule": {"next": until}}})
         )
         return result.modified_count == 1
 
-    async def record_check(
-        self, name: str, *, checked: datetime, digest: str | None, error: str
-    ) -> None:
+    async def postpone(self, name: str, *, until: datetime) -> None:
+        """Bring a claimed name's next check back to `until` (its check could not run)."""
+        await guarded(
+            lambda: self._watched.update_one({"_id": name}, {"$set": {"schedule": {"next": until}}})
+        )
+
+    async def record_check(self, name: str, *, checked: datetime, digest: str, error: str) -> None:
         """Store a check's outcome; a name unwatched meanwhile stays unwatched."""
-        fields: dict[str, Any] = {"lastChecked": checked, "error": error}
-        if digest is not None:
-            fields["digest"] = digest
+        fields = _check(checked, digest, error)
         await guarded(lambda: self._watched.update_one({"_id": name}, {"$set": fields}))
 
 
 def _record(doc: dict[str, Any]) -> WatchedImage:
+    check = doc.get("check") or {}
     return WatchedImage(
         name=doc["_id"],
-        last_checked=doc.get("lastChecked"),
-        digest=doc.get("digest") or "",
-        error=doc.get("error") or "",
+        last_checked=check.get("at"),
+        digest=check.get("digest") or "",
+        error=check.get("error") or "",
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.services.images import ImageService
@@ -52,7 +52,14 @@ class Rematcher:
             return False
         feed = await self._matcher.feed()
         matches = await self._matcher.match(keys)
-        image["scan"] = rematched_scan(scan, keys, matches, feed=feed, now=self._clock())
+        # never older than the stored scan (another replica's clock may run ahead), or the
+        # merge rules would keep the stale one
+        now = self._clock()
+        stored_at = scan.get("scanTime")
+        if isinstance(stored_at, datetime):
+            stored_at = stored_at if stored_at.tzinfo else stored_at.replace(tzinfo=UTC)
+            now = max(now, stored_at + timedelta(milliseconds=1))
+        image["scan"] = rematched_scan(scan, keys, matches, feed=feed, now=now)
         if names:
             seen = {n["fullName"] for n in names}
             image["names"] = names + [
@@ -71,18 +78,18 @@ class Rematcher:
         done = 0
         if not feed.version:
             return 0  # nothing imported yet: nothing to match against
-        skipped: set[str] = set()
+        handled: set[str] = set()  # each image once per call, whatever the store did
         while True:
             ids = await self._repo.ids_scanned_with_other_feed(
-                feed.version, limit=_BATCH + len(skipped)
+                feed.version, limit=_BATCH + len(handled)
             )
-            ids = [i for i in ids if i not in skipped]
+            ids = [i for i in ids if i not in handled]
             if not ids:
                 if done:
                     logger.info("re-matched %d stored images against feed %s", done, feed.version)
                 return done
             for image_id in ids:
+                handled.add(image_id)
+                # False: gone, or its scan no longer fits the record (only a rescan helps)
                 if await self.rematch(image_id):
                     done += 1
-                else:  # gone, or its scan no longer fits the record: only a rescan helps
-                    skipped.add(image_id)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.errors import ServiceError
+from app.errors import ResourceExhausted, ServiceError
 from app.scanner.reference import InvalidReference, parse_reference
 from app.services.rematching import Rematcher
 from app.services.scanning import ScanService
@@ -103,9 +103,14 @@ class RescanService:
         async def renew() -> None:
             while True:
                 await asyncio.sleep(self._lease_ttl.total_seconds() / 3)
-                held = await self._leases.acquire(
-                    LEASE, self.owner, ttl=self._lease_ttl, now=self._clock()
-                )
+                try:
+                    held = await self._leases.acquire(
+                        LEASE, self.owner, ttl=self._lease_ttl, now=self._clock()
+                    )
+                except StorageError as exc:
+                    # try again next time; the per-name claims still keep rescans single
+                    logger.warning("rescan lease not renewed: %s", exc)
+                    continue
                 if not held:
                     logger.warning("rescan lease lost to another replica; stopping this round")
                     work.cancel()
@@ -136,7 +141,15 @@ class RescanService:
                 if not await self._watched.claim(entry.name, now=now, until=until):
                     return  # another replica has it
                 report.checked += 1
-                await self._check(entry, report)
+                try:
+                    await self._check(entry, report)
+                except StorageError as exc:  # one name's trouble must not end the round
+                    report.failed += 1
+                    logger.warning("rescan of %s failed: %s", entry.name, exc)
+                    with contextlib.suppress(StorageError):
+                        await self._watched.record_check(
+                            entry.name, checked=self._clock(), digest=entry.digest, error=str(exc)
+                        )
 
         await asyncio.gather(*(check(entry) for entry in due))
 
@@ -146,13 +159,20 @@ class RescanService:
             reference = parse_reference(entry.name)
             digest = await self._scans.current_digest(reference)
             moved = digest != entry.digest
-            result = await self._scans.scan(reference, refresh_metadata=moved)
+            result = await self._scans.scan(
+                reference, refresh_metadata=moved, expected_digest=digest
+            )
+        except ResourceExhausted as exc:
+            # our own scan slots are busy with users: try again soon, not in an interval
+            retry = timedelta(seconds=exc.retry_after or 5.0)
+            await self._watched.postpone(entry.name, until=self._clock() + retry)
+            return
         except (ServiceError, InvalidReference) as exc:
             report.failed += 1
             message = exc.message if isinstance(exc, ServiceError) else str(exc)
             logger.warning("rescan of %s failed: %s", entry.name, message)
             await self._watched.record_check(
-                entry.name, checked=checked, digest=None, error=message
+                entry.name, checked=checked, digest=entry.digest, error=message
             )
             return
         if result.how != "reused":

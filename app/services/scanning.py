@@ -79,6 +79,7 @@ class ScanOptions:
     force: bool  # bypass every cache, layers included
     ignore_stored: bool
     refresh_metadata: bool
+    expected_digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,15 +160,20 @@ class ScanService:
         force: bool = False,
         ignore_stored: bool = False,
         refresh_metadata: bool = False,
+        expected_digest: str = "",
     ) -> ScanResult:
         """Scan and store; concurrent identical requests share one run.
 
         `force` bypasses every cache; `ignore_stored` analyses even if a stored scan of the
-        digest exists; `refresh_metadata` asks the registry again (a tag that moved).
+        digest exists; `refresh_metadata` asks the registry again (a tag that moved);
+        `expected_digest` (what the registry said the name points to) refetches cached
+        metadata that disagrees with it.
         The run is a task of its own: a caller that goes away neither cancels it for the
         others waiting on it nor loses the stored result.
         """
-        options = ScanOptions(force, ignore_stored or force, refresh_metadata or force)
+        options = ScanOptions(
+            force, ignore_stored or force, refresh_metadata or force, expected_digest
+        )
         key = (reference.full_name, options)
         task = self._running.get(key)
         if task is None:
@@ -191,11 +197,14 @@ class ScanService:
     async def _scan_in_slot(self, reference: ImageReference, options: ScanOptions) -> ScanResult:
         async with self._slot():
             self.stats.scans += 1
+            deadline = asyncio.timeout(self._limits.timeout_s)
             try:
-                async with asyncio.timeout(self._limits.timeout_s):
+                async with deadline:
                     return await self._scan(reference, options)
             except TimeoutError as exc:
                 self.stats.failed += 1
+                if not deadline.expired():
+                    raise
                 raise DeadlineExceededPlain(
                     f"scan of {reference.full_name} did not finish within "
                     f"{self._limits.timeout_s:g}s"
@@ -220,12 +229,15 @@ class ScanService:
         finally:
             self._slots.release()
 
-    async def resolve(self, reference: ImageReference, *, force: bool) -> ResolvedImage:
+    async def resolve(
+        self, reference: ImageReference, *, force: bool, expected_digest: str = ""
+    ) -> ResolvedImage:
         """Registry metadata, from the cache unless forced (keyed by full name with digest)."""
         key = reference.full_name
         if not force:
             cached = self._metadata.get(key)
-            if isinstance(cached, ResolvedImage):
+            stale = expected_digest and getattr(cached, "top_digest", "") != expected_digest
+            if isinstance(cached, ResolvedImage) and not stale:
                 self.stats.metadata_from_cache += 1
                 return cached
         resolved = await self._registry.resolve(reference)
@@ -233,7 +245,9 @@ class ScanService:
         return resolved
 
     async def _scan(self, reference: ImageReference, options: ScanOptions) -> ScanResult:
-        resolved = await self.resolve(reference, force=options.refresh_metadata)
+        resolved = await self.resolve(
+            reference, force=options.refresh_metadata, expected_digest=options.expected_digest
+        )
         image_id = reference.digest or resolved.manifest_digest
         feed = await self._matcher.feed()
         state = None if options.ignore_stored else await self._repo.scanner_state(image_id)
@@ -249,8 +263,7 @@ class ScanService:
         return ScanResult(image_id, resolved.top_digest, "analysed")
 
     async def _add_name(self, reference: ImageReference, state: ScannerState) -> None:
-        if reference.full_name in state.names:
-            return
+        """Upsert as upstream does on a reused scan: the name merged, `lastUpdated` now."""
         name = image_name(reference)
         image = normalize_image({"id": state.image_id, "name": name, "names": [name]})
         await self._images.upsert([image])

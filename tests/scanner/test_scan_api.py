@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,15 @@ async def test_a_feed_change_rematches_stored_images_without_the_registry(
 
     # an identical re-import changes nothing
     assert await load_feed(nx_db, tmp_path / "feed", FEED_V2) == 0
+
+
+# upstream upserts on every ScanImage, a reused scan included: `lastUpdated` moves
+async def test_a_reused_scan_still_updates_last_updated(
+    client: Any, registry: RunningRegistry
+) -> None:
+    name = push_debian(registry, unique_repo(), "reuse").reference(registry)
+    first = await (await scan(client, name)).json()
+    await asyncio.sleep(0.05)
+    second = await (await scan(client, name)).json()
+    assert second["scan"]["scanTime"] == first["scan"]["scanTime"]  # reused, as it should be
+    assert second["lastUpdated"] > first["lastUpdated"]

@@ -45,7 +45,7 @@ async def test_watch_scans_stores_and_lists_the_name(
     [entry] = await watched(client)
     assert entry["name"] == name
     assert entry["digest"] == pushed.digest
-    assert entry["lastChecked"]
+    assert entry["lastChecked"].endswith("Z")  # stored as a date, answered in RFC 3339
 
     # watching again scans again (stored copies are ignored) and stays one entry
     await client.post("/v1/watchedimages", json={"name": name})
@@ -113,6 +113,8 @@ async def test_two_replicas_rescan_a_moved_tag_once(
         return entry["digest"] == new.digest
 
     await eventually(moved)
+    [checked] = await watched(second)
+    assert checked["lastChecked"].endswith("Z")  # a check's time is a date too
     image = await (await second.get(f"/v1/images/{new.digest}")).json()
     assert image["scan"]["operatingSystem"] == "debian:12"
     assert {n["fullName"] for n in image["names"]} == {name}

@@ -34,3 +34,12 @@ async def test_release_frees_the_lease_only_for_its_owner(db: Any) -> None:
     await leases.release("job", "a")
     assert await leases.acquire("job", "b", ttl=TTL, now=T0)
     assert await leases.acquire("other", "a", ttl=TTL, now=T0)  # jobs are independent
+
+
+async def test_a_replica_that_does_not_lead_logs_no_error(db: Any, caplog: Any) -> None:
+    # every poll of a follower meets the live lease; that is an answer, not a failure
+    leases = LeaseRepository(db)
+    assert await leases.acquire("job", "a", ttl=TTL, now=T0)
+    caplog.clear()
+    assert not await leases.acquire("job", "b", ttl=TTL, now=T0)
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []

@@ -71,11 +71,13 @@ async def import_feed(
     repo = VulnerabilityRepository(db, max_time_ms=max_time_ms)
     report = ImportReport(files=len(files))
     old = await repo.get_feed()
+    previous = await repo.begin_import(started_at=clock())
     covered: set[str] = set()
     with tqdm(total=len(files), unit="file", file=sys.stderr, disable=not progress) as bar:
         entries = _advisories(_read(path, zipped, files, report, bar), report, covered)
         report.counts = await repo.apply_import(entries, covered)
     if not covered:  # then nothing was written either
+        await repo.abort_import(previous)
         raise FeedInputError(_nothing_usable(path, report))
     state = await repo.set_feed(imported_at=clock())
     report.old_version = None if old is None else old.version

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -118,6 +119,30 @@ class VulnerabilityRepository:
         # the service's client decodes naive UTC datetimes
         imported_at = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp
         return FeedState(version=doc["version"], imported_at=imported_at, ecosystems=counts)
+
+    async def begin_import(self, *, started_at: datetime) -> Doc | None:
+        """Mark the feed as changing before any advisory is written; returns the old record.
+
+        An import that stops half-way then leaves a version no stored scan carries, so
+        those scans are matched again (the service's leader does it) instead of being
+        reused against a half-replaced feed under the old version.
+        """
+        old = await guarded(lambda: self._state.find_one({"_id": FEED_ID}))
+        marker = {
+            "_id": FEED_ID,
+            "version": f"importing:{secrets.token_hex(8)}",
+            "importedAt": started_at,
+            "ecosystems": (old or {}).get("ecosystems") or [],
+        }
+        await guarded(lambda: self._state.replace_one({"_id": FEED_ID}, marker, upsert=True))
+        return old
+
+    async def abort_import(self, old: Doc | None) -> None:
+        """Nothing was written after all: put the old record back."""
+        if old is None:
+            await guarded(lambda: self._state.delete_one({"_id": FEED_ID}))
+        else:
+            await guarded(lambda: self._state.replace_one({"_id": FEED_ID}, old, upsert=True))
 
     async def set_feed(self, *, imported_at: datetime) -> FeedState:
         """Record the feed as now stored: its version and per-ecosystem counts."""

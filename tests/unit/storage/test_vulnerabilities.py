@@ -144,3 +144,20 @@ async def test_find_for_filters_on_ecosystem_and_package(db: Any) -> None:
     assert found[0]["ranges"]
     assert await vulns.find_for([], ["openssl"]) == []
     assert await vulns.find_for(["Debian:13"], ["openssl"]) == []
+
+
+async def test_an_import_in_progress_shows_as_its_own_version(db: Any) -> None:
+    vulns = repo(db)
+    await vulns.apply_import(iter(FEED))
+    done = await vulns.set_feed(imported_at=T1)
+    previous = await vulns.begin_import(started_at=T2)
+    during = await vulns.get_feed()
+    assert during is not None
+    # a half-done import never passes for the feed it replaces
+    assert during.version.startswith("importing:")
+    assert during.ecosystems == done.ecosystems
+    await vulns.abort_import(previous)
+    assert await vulns.get_feed() == done
+    # finishing records the content's version again
+    await vulns.begin_import(started_at=T2)
+    assert (await vulns.set_feed(imported_at=T2)).version == done.version

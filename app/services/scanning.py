@@ -242,6 +242,9 @@ class ScanService:
                 return cached
         resolved = await self._registry.resolve(reference)
         self._metadata.put(key, resolved)
+        if not reference.digest:  # a later scan by digest finds it too
+            by_digest = f"{reference.registry}/{reference.remote}@{resolved.top_digest}"
+            self._metadata.put(by_digest, resolved)
         return resolved
 
     async def _scan(self, reference: ImageReference, options: ScanOptions) -> ScanResult:

@@ -212,3 +212,14 @@ async def test_a_reused_scan_still_updates_last_updated(
     second = await (await scan(client, name)).json()
     assert second["scan"]["scanTime"] == first["scan"]["scanTime"]  # reused, as it should be
     assert second["lastUpdated"] > first["lastUpdated"]
+
+
+async def test_metadata_cached_by_tag_serves_a_scan_by_digest(
+    client: Any, registry: RunningRegistry
+) -> None:
+    pushed = push_alpine(registry, unique_repo(), "both")
+    await scan(client, pushed.reference(registry))
+    response = await scan(client, pushed.reference(registry, by_digest=True))
+    assert response.status == 200
+    assert (await response.json())["id"] == pushed.digest
+    assert await metric(client, "metadata_from_cache") == 1

@@ -94,7 +94,11 @@ def image_metadata(resolved: ResolvedImage) -> dict[str, Any]:
         "v1": v1_metadata(resolved.config_json, config_digest=resolved.config.digest),
         "v2": {"digest": resolved.manifest_digest},
         "layerShas": [layer.digest for layer in resolved.layers],
-        "dataSource": {"id": "registry", "name": resolved.data_source, "mirror": ""},
+        "dataSource": {
+            "id": resolved.reference.registry,
+            "name": resolved.data_source,
+            "mirror": "",
+        },
     }
 
 

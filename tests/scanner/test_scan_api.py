@@ -53,6 +53,8 @@ async def test_scan_finds_packages_layers_and_vulnerabilities(
     assert image["metadata"]["layerShas"] == list(pushed.layer_digests)
     v1 = image["metadata"]["v1"]
     assert v1["digest"] == pushed.config_digest
+    assert image["metadata"]["dataSource"]["id"] == registry.host
+    assert image["metadata"]["dataSource"]["name"] == "anonymous"
     assert v1["command"] == ["bash"]
     assert v1["user"] == "app"
     assert v1["labels"] == {"org.example.build": "v1"}

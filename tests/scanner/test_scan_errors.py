@@ -193,6 +193,10 @@ async def test_registry_credentials_from_a_docker_config(
     assert response.status == 200, await response.text()
     image = await response.json()
     assert image["scan"]["operatingSystem"] == "alpine:3.19"
+    # which credentials served the metadata
+    source = image["metadata"]["dataSource"]
+    assert source["id"] == auth_registry.host
+    assert source["name"].endswith(f"credentials for {auth_registry.host}")
 
 
 async def test_content_that_does_not_match_its_digest_is_refused(

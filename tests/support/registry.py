@@ -11,10 +11,12 @@ import base64
 import os
 import secrets
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,10 +99,10 @@ def _log_tail(log: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
-def _probe(url: str) -> int | None:
+def _probe(url: str, context: ssl.SSLContext | None = None) -> int | None:
     """The status of `GET {url}/v2/`, or None when nothing answers yet."""
     try:
-        with urllib.request.urlopen(f"{url}/v2/", timeout=1) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{url}/v2/", timeout=1, context=context) as response:  # noqa: S310
             return int(response.status)
     except urllib.error.HTTPError as error:
         error.close()
@@ -136,8 +138,40 @@ def start_registry(
         htpasswd = workdir / "htpasswd"
         htpasswd.write_text(_htpasswd_line(*credentials))
     port = free_port()
+
+    def describe(pid: int) -> RunningRegistry:
+        host = f"{LOOPBACK}:{port}"
+        return RunningRegistry(
+            host=host,
+            url=f"http://{host}",
+            root=root,
+            pid=pid,
+            username=credentials[0] if credentials else None,
+            password=credentials[1] if credentials else None,
+        )
+
+    expected = 401 if credentials is not None else 200
+    return run_registry(
+        workdir, _config(root, port, htpasswd), describe, expected=expected, timeout_s=timeout_s
+    )
+
+
+def run_registry(
+    workdir: Path,
+    config_text: str,
+    describe: Callable[[int], RunningRegistry],
+    *,
+    expected: int,
+    context: ssl.SSLContext | None = None,
+    timeout_s: float = 15.0,
+) -> tuple[RunningRegistry, subprocess.Popen[bytes]]:
+    """Start docker-registry with this config and wait until `GET /v2/` answers `expected`.
+
+    `describe(pid)` says where it listens. Raises RuntimeError (with the log's tail) when the
+    registry exits, answers something else, or does not answer in time.
+    """
     config = workdir / "config.yml"
-    config.write_text(_config(root, port, htpasswd))
+    config.write_text(config_text)
     log_path = workdir / "registry.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(  # noqa: S603
@@ -147,16 +181,7 @@ def start_registry(
             stdin=subprocess.DEVNULL,
             cwd=workdir,
         )
-    host = f"{LOOPBACK}:{port}"
-    registry = RunningRegistry(
-        host=host,
-        url=f"http://{host}",
-        root=root,
-        pid=process.pid,
-        username=credentials[0] if credentials else None,
-        password=credentials[1] if credentials else None,
-    )
-    expected = 401 if credentials is not None else 200
+    registry = describe(process.pid)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -164,7 +189,7 @@ def start_registry(
             raise RuntimeError(
                 f"docker-registry exited with status {process.returncode}:\n{_log_tail(log_path)}"
             )
-        status = _probe(registry.url)
+        status = _probe(registry.url, context)
         if status == expected:
             return registry, process
         if status is not None:
@@ -176,7 +201,8 @@ def start_registry(
         time.sleep(0.1)
     stop_registry(process)
     raise RuntimeError(
-        f"docker-registry did not answer on {host} within {timeout_s:.0f}s:\n{_log_tail(log_path)}"
+        f"docker-registry did not answer on {registry.host} within {timeout_s:.0f}s:\n"
+        f"{_log_tail(log_path)}"
     )
 
 

@@ -9,19 +9,10 @@ from __future__ import annotations
 
 import ssl
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.registry import (
-    LOOPBACK,
-    REGISTRY_BINARY,
-    RunningRegistry,
-    free_port,
-    stop_registry,
-)
+from tests.support.registry import LOOPBACK, RunningRegistry, free_port, run_registry
 
 
 @dataclass(frozen=True)
@@ -73,17 +64,6 @@ def _config(root: Path, port: int, token: TokenAuth | None, tls: ServerTls | Non
     return "\n".join(lines) + "\n"
 
 
-def _probe(url: str, context: ssl.SSLContext | None) -> int | None:
-    try:
-        with urllib.request.urlopen(f"{url}/v2/", timeout=1, context=context) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return int(error.code)
-    except (urllib.error.URLError, OSError):
-        return None
-
-
 def start_registry_variant(
     workdir: Path,
     root: Path,
@@ -99,33 +79,17 @@ def start_registry_variant(
     """
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    config = workdir / "config.yml"
-    config.write_text(_config(root, port, token, tls))
-    log_path = workdir / "registry.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(  # noqa: S603
-            [str(REGISTRY_BINARY), "serve", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=workdir,
-        )
     host = f"{LOOPBACK}:{port}"
     scheme = "https" if tls is not None else "http"
-    registry = RunningRegistry(host=host, url=f"{scheme}://{host}", root=root, pid=process.pid)
-    context = ssl.create_default_context(cafile=str(tls.ca_certificate)) if tls else None
-    expected = 401 if token is not None else 200
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            process.wait()
-            raise RuntimeError(f"docker-registry exited:\n{log_path.read_text(errors='replace')}")
-        status = _probe(registry.url, context)
-        if status == expected:
-            return registry, process
-        if status is not None:
-            stop_registry(process)
-            raise RuntimeError(f"docker-registry answered GET /v2/ with {status}, not {expected}")
-        time.sleep(0.1)
-    stop_registry(process)
-    raise RuntimeError(f"docker-registry did not answer on {host} within {timeout_s:.0f}s")
+
+    def describe(pid: int) -> RunningRegistry:
+        return RunningRegistry(host=host, url=f"{scheme}://{host}", root=root, pid=pid)
+
+    return run_registry(
+        workdir,
+        _config(root, port, token, tls),
+        describe,
+        expected=401 if token is not None else 200,
+        context=ssl.create_default_context(cafile=str(tls.ca_certificate)) if tls else None,
+        timeout_s=timeout_s,
+    )

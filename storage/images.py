@@ -60,6 +60,7 @@ class ScannerState:
     feed: str
     packages: list[dict[str, Any]]
     names: list[str]
+    last_updated: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,9 @@ class ImageRepository:
         """Our scanner's record of a stored image; None if absent or not scanned by us."""
         doc = await guarded(
             lambda: self._images.find_one(
-                {"_id": digest}, {"_scanner": 1, "names": 1}, max_time_ms=self._max_time_ms
+                {"_id": digest},
+                {"_scanner": 1, "names": 1, "lastUpdated": 1},
+                max_time_ms=self._max_time_ms,
             )
         )
         return None if doc is None else _scanner_state(doc)
@@ -293,6 +296,7 @@ def _scanner_state(doc: Doc) -> ScannerState | None:
         feed=str(record.get("feed") or ""),
         packages=list(record.get("packages") or []),
         names=[n.get("fullName", "") for n in doc.get("names") or [] if isinstance(n, dict)],
+        last_updated=doc.get("lastUpdated"),
     )
 
 

@@ -41,6 +41,8 @@ from storage.images import ImageRepository, ScannerState
 
 logger = logging.getLogger(__name__)
 Doc = dict[str, Any]
+# A reused scan of a known name moves `lastUpdated` at most this often.
+REUSE_TOUCH_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +268,17 @@ class ScanService:
         return ScanResult(image_id, resolved.top_digest, "analysed")
 
     async def _add_name(self, reference: ImageReference, state: ScannerState) -> None:
-        """Upsert as upstream does on a reused scan: the name merged, `lastUpdated` now."""
+        """Upsert on a reused scan, as upstream: the name merged, `lastUpdated` now.
+
+        Only when the name is new or the last update is older than REUSE_TOUCH_S: rewriting
+        a large document and its index entries on every CI gate's scan is not worth it.
+        """
+        last = state.last_updated
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        fresh = last is not None and (self._clock() - last).total_seconds() < REUSE_TOUCH_S
+        if reference.full_name in state.names and fresh:
+            return
         name = image_name(reference)
         image = normalize_image({"id": state.image_id, "name": name, "names": [name]})
         await self._images.upsert([image])

@@ -24,12 +24,12 @@ from app.scanner.layers import (
     LayerLimits,
     assemble,
     operating_system_label,
+    osv_ecosystem,
     read_layer,
 )
 from app.scanner.model import Descriptor, InstalledPackage, OperatingSystem, ResolvedImage
 from app.scanner.reference import ImageReference, InvalidReference, parse_reference
 from app.scanner.registry import RegistryClient
-from app.scanner.vulns.lookup import ecosystems_for
 from app.services.images import ImageService
 from app.services.metadata_cache import MetadataCache
 from app.services.rematching import Rematcher
@@ -303,7 +303,7 @@ class ScanService:
             matches,
             operating_system=operating_system_label(inventory.os),
             os_packages_readable=bool(
-                ecosystems_for("dpkg", inventory.os) or ecosystems_for("apk", inventory.os)
+                osv_ecosystem(inventory.os, "dpkg") or osv_ecosystem(inventory.os, "apk")
             ),
             feed=feed,
             now=self._clock(),
@@ -389,7 +389,7 @@ def _findings_weight(findings: LayerFindings) -> int:
 def _package_key(package: InstalledPackage, os: OperatingSystem | None) -> PackageKey:
     return PackageKey(
         kind=package.kind,
-        ecosystems=ecosystems_for(package.kind, os),
+        ecosystems=tuple(osv_ecosystem(os, package.kind)),
         name=package.source_name,
         # Debian files advisories against the source version (a binNMU's "+b1" is not in it)
         version=package.source_version or package.version,

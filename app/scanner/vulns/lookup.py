@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.scanner.model import InstalledPackage, OperatingSystem
 from app.scanner.vulns.embedded import to_embedded_vulnerability
 from app.scanner.vulns.matching import affected_fix, parse_version
 from app.scanner.vulns.osv import package_key
@@ -23,32 +22,6 @@ class MatchInput:
     ecosystems: tuple[str, ...]
     name: str  # dpkg Source / apk origin; the package name for language packages
     version: str
-
-
-def ecosystems_for(kind: str, os: OperatingSystem | None) -> tuple[str, ...]:
-    """The OSV ecosystems that file advisories for a package of this kind on this OS.
-
-    OS packages need a release: ("Debian:12",), ("Alpine:v3.19",), Ubuntu's plain and LTS
-    names (not Pro: its fixes need a subscription); none when the release is unknown (e.g.
-    Debian testing without VERSION_ID).
-    """
-    if kind == "python":
-        return ("PyPI",)
-    if kind == "npm":
-        return ("npm",)
-    if os is None or not os.version_id:
-        return ()
-    if kind == "dpkg" and os.id == "debian":
-        return (f"Debian:{os.version_id.split('.')[0]}",)
-    if kind == "dpkg" and os.id == "ubuntu":
-        return (f"Ubuntu:{os.version_id}", f"Ubuntu:{os.version_id}:LTS")
-    if kind == "apk" and os.id == "alpine":
-        return ("Alpine:v" + ".".join(os.version_id.split(".")[:2]),)
-    return ()
-
-
-def match_input(package: InstalledPackage, os: OperatingSystem | None) -> MatchInput:
-    return MatchInput(ecosystems_for(package.kind, os), package.source_name, package.version)
 
 
 def lookup_keys(packages: Iterable[MatchInput]) -> tuple[list[str], list[str]]:

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from app.scanner.model import OperatingSystem
 from app.scanner.vulns.embedded import (
     cvss_v2,
     cvss_v3,
@@ -17,7 +16,6 @@ from app.scanner.vulns.embedded import (
 )
 from app.scanner.vulns.lookup import (
     MatchInput,
-    ecosystems_for,
     index_advisories,
     lookup_keys,
     match_packages,
@@ -444,19 +442,6 @@ def test_match_packages_dedupes_by_cve() -> None:
     assert merged["cvss"] == 9.8  # the highest score
     assert merged["fixedBy"] == "3.0.13-1"  # the lowest fix
     assert openssl[0]["fixedBy"] == ""
-
-
-def test_ecosystems_for_os_and_language_packages() -> None:
-    debian = OperatingSystem("debian", "12")
-    assert ecosystems_for("dpkg", debian) == ("Debian:12",)
-    assert ecosystems_for("dpkg", OperatingSystem("ubuntu", "22.04")) == (
-        "Ubuntu:22.04",
-        "Ubuntu:22.04:LTS",
-    )
-    assert ecosystems_for("apk", OperatingSystem("alpine", "3.19.1")) == ("Alpine:v3.19",)
-    assert ecosystems_for("dpkg", OperatingSystem("debian", "")) == ()
-    assert ecosystems_for("python", None) == ("PyPI",)
-    assert ecosystems_for("npm", debian) == ("npm",)
 
 
 def test_embedded_vulnerabilities_are_valid_wire_values() -> None:

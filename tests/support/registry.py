@@ -60,8 +60,12 @@ def _htpasswd_line(username: str, password: str) -> str:
     return f"{username}:{hashed}\n"
 
 
-def _config(root: Path, port: int, htpasswd: Path | None) -> str:
-    lines = [
+def base_config(root: Path, port: int, *, read_only: bool = False) -> list[str]:
+    """The config lines every test registry shares: logs, filesystem storage, loopback."""
+    maintenance = ["  maintenance:", "    uploadpurging:", "      enabled: false"]
+    if read_only:
+        maintenance += ["    readonly:", "      enabled: true"]
+    return [
         "version: 0.1",
         "log:",
         "  level: warn",
@@ -72,15 +76,17 @@ def _config(root: Path, port: int, htpasswd: Path | None) -> str:
         f'    rootdirectory: "{root}"',
         "  delete:",
         "    enabled: true",
-        "  maintenance:",
-        "    uploadpurging:",
-        "      enabled: false",
+        *maintenance,
         # No `cache:` section: without a blob descriptor cache every request stats the storage,
         # so bytes changed on disk (corrupt_blob) are what the registry serves next.
         "http:",
         f"  addr: {LOOPBACK}:{port}",
         f"  secret: {secrets.token_hex(16)}",
     ]
+
+
+def _config(root: Path, port: int, htpasswd: Path | None) -> str:
+    lines = base_config(root, port)
     if htpasswd is not None:
         lines += [
             "auth:",

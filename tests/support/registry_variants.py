@@ -12,7 +12,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.registry import LOOPBACK, RunningRegistry, free_port, run_registry
+from tests.support.registry import (
+    LOOPBACK,
+    RunningRegistry,
+    base_config,
+    free_port,
+    run_registry,
+)
 
 
 @dataclass(frozen=True)
@@ -33,23 +39,7 @@ class ServerTls:
 
 
 def _config(root: Path, port: int, token: TokenAuth | None, tls: ServerTls | None) -> str:
-    lines = [
-        "version: 0.1",
-        "log:",
-        "  level: warn",
-        "  accesslog:",
-        "    disabled: true",
-        "storage:",
-        "  filesystem:",
-        f'    rootdirectory: "{root}"',
-        "  maintenance:",
-        "    uploadpurging:",
-        "      enabled: false",
-        "    readonly:",
-        "      enabled: true",
-        "http:",
-        f"  addr: {LOOPBACK}:{port}",
-    ]
+    lines = base_config(root, port, read_only=True)
     if tls is not None:
         lines += ["  tls:", f'    certificate: "{tls.certificate}"', f'    key: "{tls.key}"']
     if token is not None:

@@ -104,26 +104,37 @@ class ImageRepository:
         )
         return None if doc is None else _scanner_state(doc)
 
-    async def get_for_rematch(self, digest: str) -> tuple[Doc, ScannerState] | None:
-        """The wire-shaped image with our scanner's record, or None when there is none."""
-        doc = await guarded(
-            lambda: self._images.find_one(
-                {"_id": digest}, {"_search": 0, "_rev": 0}, max_time_ms=self._max_time_ms
-            )
-        )
-        state = None if doc is None else _scanner_state(doc)
-        if doc is None or state is None:
-            return None
-        return documents.to_wire(doc), state
+    async def get_for_rematch(self, digests: Sequence[str]) -> list[tuple[Doc, ScannerState]]:
+        """The wire-shaped images with our scanner's record; others are left out."""
 
-    async def ids_scanned_with_other_feed(self, feed: str, *, limit: int) -> list[str]:
-        """Images our scanner matched against a feed other than `feed`, oldest update first."""
+        async def run() -> list[tuple[Doc, ScannerState]]:
+            cursor = self._images.find(
+                {"_id": {"$in": list(digests)}},
+                {"_search": 0, "_rev": 0},
+                max_time_ms=self._max_time_ms,
+            )
+            found = []
+            async for doc in cursor:
+                state = _scanner_state(doc)
+                if state is not None:
+                    found.append((documents.to_wire(doc), state))
+            return found
+
+        return await guarded(run)
+
+    async def ids_scanned_with_other_feed(
+        self, feed: str, *, after: str = "", limit: int
+    ) -> list[str]:
+        """Images our scanner matched against a feed other than `feed`, by id after `after`.
+
+        Paging by id visits each image once however the ones before it were updated.
+        """
 
         async def run() -> list[str]:
             cursor = self._images.find(
-                {"_scanner.feed": {"$exists": True, "$ne": feed}},
+                {"_scanner.feed": {"$exists": True, "$ne": feed}, "_id": {"$gt": after}},
                 {"_id": 1},
-                sort=[("lastUpdated", 1)],
+                sort=[("_id", 1)],
                 limit=limit,
                 max_time_ms=self._max_time_ms,
             )

@@ -19,7 +19,8 @@ from storage.images import ImageRepository
 
 logger = logging.getLogger(__name__)
 Doc = dict[str, Any]
-_BATCH = 200
+# images per read and write: realistic images are around a MiB each
+_BATCH = 20
 
 
 class Rematcher:
@@ -41,55 +42,67 @@ class Rematcher:
 
         False when the image is gone, was not scanned by us, or its scan no longer
         corresponds to the recorded packages (then only a fresh analysis helps).
+        `names` go first in the image's names (the name just scanned).
         """
-        found = await self._repo.get_for_rematch(image_id)
-        if found is None:
-            return False
-        image, state = found
-        scan = image.get("scan") or {}
-        keys = [PackageKey.from_record(r) for r in state.packages]
-        if len(keys) != len(scan.get("components") or []):
-            return False
+        return await self._rematch([image_id], names=names) == 1
+
+    async def rematch_all(self) -> int:
+        """Every stored image matched against another feed version; returns how many.
+
+        A batch of images costs one read, one advisory lookup and one write, whatever
+        its size.
+        """
+        self._matcher.forget_feed()
         feed = await self._matcher.feed()
-        matches = await self._matcher.match(keys)
-        # never older than the stored scan (another replica's clock may run ahead), or the
-        # merge rules would keep the stale one
+        if not feed.version:
+            return 0  # nothing imported yet: nothing to match against
+        done = 0
+        after = ""
+        while ids := await self._repo.ids_scanned_with_other_feed(
+            feed.version, after=after, limit=_BATCH
+        ):
+            done += await self._rematch(ids)
+            after = ids[-1]
+        if done:
+            logger.info("re-matched %d stored images against feed %s", done, feed.version)
+        return done
+
+    async def _rematch(self, ids: list[str], *, names: list[Doc] | None = None) -> int:
+        feed = await self._matcher.feed()
+        work = []
+        for image, state in await self._repo.get_for_rematch(ids):
+            keys = [PackageKey.from_record(r) for r in state.packages]
+            if len(keys) == len((image.get("scan") or {}).get("components") or []):
+                work.append((image, state, keys))
+        if not work:
+            return 0
+        matches = await self._matcher.match([key for _, _, keys in work for key in keys])
+        stored = []
+        start = 0
+        for image, state, keys in work:
+            mine = matches[start : start + len(keys)]
+            start += len(keys)
+            image["scan"] = rematched_scan(
+                image["scan"], keys, mine, feed=feed, now=self._scan_time(image["scan"])
+            )
+            if names:
+                seen = {n["fullName"] for n in names}
+                image["names"] = names + [
+                    n for n in image.get("names") or [] if n.get("fullName") not in seen
+                ]
+                image["name"] = names[0]
+            normalized = normalize_image(image)
+            normalized["_scanner"] = {"feed": feed.version, "packages": state.packages}
+            stored.append(normalized)
+        await self._images.upsert(stored)
+        return len(stored)
+
+    def _scan_time(self, scan: Doc) -> datetime:
+        """Now, but never older than the stored scan: another replica's clock may run
+        ahead, and the merge rules would keep the stale scan."""
         now = self._clock()
         stored_at = scan.get("scanTime")
         if isinstance(stored_at, datetime):
             stored_at = stored_at if stored_at.tzinfo else stored_at.replace(tzinfo=UTC)
             now = max(now, stored_at + timedelta(milliseconds=1))
-        image["scan"] = rematched_scan(scan, keys, matches, feed=feed, now=now)
-        if names:
-            seen = {n["fullName"] for n in names}
-            image["names"] = names + [
-                n for n in image.get("names") or [] if n.get("fullName") not in seen
-            ]
-            image["name"] = names[0]
-        stored = normalize_image(image)
-        stored["_scanner"] = {"feed": feed.version, "packages": state.packages}
-        await self._images.upsert([stored])
-        return True
-
-    async def rematch_all(self) -> int:
-        """Every stored image matched against another feed version; returns how many."""
-        self._matcher.forget_feed()
-        feed = await self._matcher.feed()
-        done = 0
-        if not feed.version:
-            return 0  # nothing imported yet: nothing to match against
-        handled: set[str] = set()  # each image once per call, whatever the store did
-        while True:
-            ids = await self._repo.ids_scanned_with_other_feed(
-                feed.version, limit=_BATCH + len(handled)
-            )
-            ids = [i for i in ids if i not in handled]
-            if not ids:
-                if done:
-                    logger.info("re-matched %d stored images against feed %s", done, feed.version)
-                return done
-            for image_id in ids:
-                handled.add(image_id)
-                # False: gone, or its scan no longer fits the record (only a rescan helps)
-                if await self.rematch(image_id):
-                    done += 1
+        return now

@@ -24,13 +24,27 @@ def settings() -> Settings:
     return Settings(mongodb_uri="mongodb://127.0.0.1:1/unused", database="unused")
 
 
-async def setup(db: Any, scanned: datetime) -> tuple[Rematcher, Any]:
+async def setup(db: Any, scanned: datetime, *, count: int = 1) -> tuple[Rematcher, Any]:
     vulns = VulnerabilityRepository(db, max_time_ms=5000)
     await vulns.set_feed(imported_at=datetime.now(UTC))  # some feed other than "old-feed"
     images, repo = build_images(db, settings())
+    digests = [DIGEST] + [f"sha256:{i:064x}" for i in range(1, count)]
+    for digest in digests:
+        await store(images, digest, scanned)
+    # the re-matching process' clock is SKEW behind the replica that stored the scan
+    rematcher = Rematcher(
+        images=images,
+        repo=repo,
+        matcher=VulnerabilityMatcher(vulns),
+        clock=lambda: datetime.now(UTC) - SKEW,
+    )
+    return rematcher, repo
+
+
+async def store(images: Any, digest: str, scanned: datetime) -> None:
     image = normalize_image(
         {
-            "id": DIGEST,
+            "id": digest,
             "name": {"registry": "r", "remote": "a", "tag": "1", "fullName": "r/a:1"},
             "scan": {
                 "scanTime": scanned.isoformat(),
@@ -45,29 +59,15 @@ async def setup(db: Any, scanned: datetime) -> tuple[Rematcher, Any]:
         ],
     }
     await images.upsert([image])
-    # the re-matching process' clock is SKEW behind the replica that stored the scan
-    rematcher = Rematcher(
-        images=images,
-        repo=repo,
-        matcher=VulnerabilityMatcher(vulns),
-        clock=lambda: datetime.now(UTC) - SKEW,
-    )
-    return rematcher, repo
 
 
 async def test_rematch_all_visits_each_image_once(db: Any) -> None:
-    rematcher, _ = await setup(db, datetime.now(UTC))
-    calls = 0
-    original = rematcher.rematch
-
-    async def counting(image_id: str, **kwargs: Any) -> bool:
-        nonlocal calls
-        calls += 1
-        return await original(image_id, **kwargs)
-
-    rematcher.rematch = counting  # type: ignore[method-assign]
-    await rematcher.rematch_all()
-    assert calls == 1, f"one stored image re-matched {calls} times in one rematch_all()"
+    rematcher, repo = await setup(db, datetime.now(UTC))
+    assert await rematcher.rematch_all() == 1
+    state = await repo.scanner_state(DIGEST)
+    assert state is not None
+    assert state.feed != "old-feed"
+    assert await rematcher.rematch_all() == 0  # nothing left on another feed
 
 
 async def test_rematch_does_not_claim_success_when_the_store_kept_the_old_scan(db: Any) -> None:
@@ -78,3 +78,11 @@ async def test_rematch_does_not_claim_success_when_the_store_kept_the_old_scan(d
     assert done == (state.feed != "old-feed"), (
         f"rematch() returned {done} but the stored record is on feed {state.feed!r}"
     )
+
+
+async def test_rematch_all_pages_through_every_image_once(db: Any) -> None:
+    rematcher, repo = await setup(db, datetime.now(UTC), count=45)  # three batches
+    assert await rematcher.rematch_all() == 45
+    feed = await VulnerabilityRepository(db, max_time_ms=5000).get_feed()
+    assert feed is not None
+    assert await repo.ids_scanned_with_other_feed(feed.version, limit=100) == []

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+import sys
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -48,14 +49,37 @@ def swagger_path() -> Path | None:
     return None
 
 
+def missing_swagger() -> str | None:
+    """Why the swagger cannot be read, or None when it is there.
+
+    tests/conftest.py stops the whole run with this message before any test that validates
+    against the swagger starts: a missing contract must fail the run, never skip the checks.
+    """
+    path = swagger_path()
+    if path is not None and path.is_file():
+        return None
+    where = path if path is not None else f"../{_RELATIVE} (searched upwards from the repository)"
+    return (
+        f"upstream swagger file missing: {where}; set {SWAGGER_ENV} to its path or put shared/ "
+        "beside the repository"
+    )
+
+
+def uses_swagger(module: object) -> bool:
+    """Whether a test module imported anything from this module (the tests that need the file)."""
+    this = sys.modules[__name__]
+    return any(
+        value is this or getattr(value, "__module__", None) == __name__
+        for value in vars(module).values()
+    )
+
+
 @cache
 def _definitions() -> dict[str, Any]:
+    if problem := missing_swagger():
+        raise FileNotFoundError(problem)
     path = swagger_path()
-    if path is None or not path.is_file():
-        # A missing contract must fail the run, never silently skip the checks.
-        raise FileNotFoundError(
-            f"upstream swagger not found: set {SWAGGER_ENV} or keep {_RELATIVE}"
-        )
+    assert path is not None
     definitions: dict[str, Any] = json.loads(path.read_text())["definitions"]
     return definitions
 

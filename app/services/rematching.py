@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.services.images import ImageService
+from app.services.ports import ImageNormalizer
 from app.services.scan_results import PackageKey, rematched_scan
 from app.services.vuln_matching import VulnerabilityMatcher
-from schemas.image import normalize_image
 from storage.images import ImageRepository
 
 logger = logging.getLogger(__name__)
@@ -30,11 +30,13 @@ class Rematcher:
         images: ImageService,
         repo: ImageRepository,
         matcher: VulnerabilityMatcher,
+        normalize: ImageNormalizer,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._images = images
         self._repo = repo
         self._matcher = matcher
+        self._normalize = normalize
         self._clock = clock
 
     async def rematch(self, image_id: str, *, names: list[Doc] | None = None) -> bool:
@@ -91,7 +93,7 @@ class Rematcher:
                     n for n in image.get("names") or [] if n.get("fullName") not in seen
                 ]
                 image["name"] = names[0]
-            normalized = normalize_image(image)
+            normalized = self._normalize(image)
             normalized["_scanner"] = {"feed": feed.version, "packages": state.packages}
             stored.append(normalized)
         await self._images.upsert(stored)

@@ -27,16 +27,16 @@ from app.scanner.layers import (
     osv_ecosystem,
     read_layer,
 )
+from app.scanner.layers.findings import PackageFile
 from app.scanner.model import Descriptor, InstalledPackage, OperatingSystem, ResolvedImage
 from app.scanner.reference import ImageReference, InvalidReference, parse_reference
-from app.scanner.registry import RegistryClient
+from app.services.caches import TtlCache, WeightedCache
 from app.services.images import ImageService
-from app.services.metadata_cache import MetadataCache
+from app.services.ports import ImageNormalizer, ImageRegistry
 from app.services.rematching import Rematcher
 from app.services.scan_errors import to_service_error
 from app.services.scan_results import PackageKey, image_name, scanned_image
 from app.services.vuln_matching import VulnerabilityMatcher
-from schemas.image import normalize_image
 from storage.images import ImageRepository, ScannerState
 
 logger = logging.getLogger(__name__)
@@ -101,23 +101,20 @@ class ScanService:
         *,
         images: ImageService,
         repo: ImageRepository,
-        registry: RegistryClient,
+        registry: ImageRegistry,
         matcher: VulnerabilityMatcher,
-        metadata_cache: MetadataCache,
+        metadata_cache: TtlCache[str, ResolvedImage],
         rematcher: Rematcher,
+        normalize: ImageNormalizer,
         limits: ScanLimits,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._images = images
-        self._repo = repo
-        self._registry = registry
-        self._matcher = matcher
-        self._metadata = metadata_cache
-        self._rematcher = rematcher
-        self._limits = limits
-        self._clock = clock
+        self._images, self._repo, self._matcher = images, repo, matcher
+        self._registry, self._metadata = registry, metadata_cache
+        self._rematcher, self._normalize = rematcher, normalize
+        self._limits, self._clock = limits, clock
         self._slots = asyncio.Semaphore(limits.max_concurrent)
-        self._layers = MetadataCache(
+        self._layers: WeightedCache[str, LayerFindings] = WeightedCache(
             max_entries=limits.layer_cache_entries,
             max_weight=limits.layer_cache_records,
             weigh=_findings_weight,
@@ -238,8 +235,8 @@ class ScanService:
         key = reference.full_name
         if not force:
             cached = self._metadata.get(key)
-            stale = expected_digest and getattr(cached, "top_digest", "") != expected_digest
-            if isinstance(cached, ResolvedImage) and not stale:
+            stale = cached is not None and expected_digest not in ("", cached.top_digest)
+            if cached is not None and not stale:
                 self.stats.metadata_from_cache += 1
                 return cached
         resolved = await self._registry.resolve(reference)
@@ -280,7 +277,7 @@ class ScanService:
         if reference.full_name in state.names and fresh:
             return
         name = image_name(reference)
-        image = normalize_image({"id": state.image_id, "name": name, "names": [name]})
+        image = self._normalize({"id": state.image_id, "name": name, "names": [name]})
         await self._images.upsert([image])
 
     async def _analyse(
@@ -309,7 +306,7 @@ class ScanService:
             now=self._clock(),
             partial=partial,
         )
-        stored = normalize_image(image)
+        stored = self._normalize(image)
         stored["_scanner"] = record
         await self._images.upsert([stored])
         self.stats.analysed += 1
@@ -345,7 +342,7 @@ class ScanService:
     ) -> LayerFindings:
         if not force:
             cached = self._layers.get(layer.digest)
-            if isinstance(cached, LayerFindings):
+            if cached is not None:
                 self.stats.layers_from_cache += 1
                 return cached
         started = time.perf_counter()
@@ -382,7 +379,8 @@ class ScanService:
 def _findings_weight(findings: LayerFindings) -> int:
     weight = len(findings.files) + len(findings.whiteouts) + len(findings.opaque_dirs)
     for found in findings.files.values():
-        weight += len(getattr(found, "records", ()))
+        if isinstance(found, PackageFile):
+            weight += len(found.records)
     return weight
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.scanner.layers import OsRelease, PackageFile, PackageRecord, Unreadable
+from app.scanner.layers.findings import OsRelease, PackageFile, PackageRecord, Unreadable
 from app.scanner.layers.parsers import normalize_python_name, parse_file
 from app.scanner.layers.paths import classify, link_target, normalize_path, whiteout
 from app.scanner.model import OperatingSystem

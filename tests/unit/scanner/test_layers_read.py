@@ -13,16 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from app.scanner.errors import LayerFormatError, LayerLimitExceeded
-from app.scanner.layers import (
-    Directory,
-    LayerFindings,
-    LayerLimits,
-    OsRelease,
-    PackageFile,
-    Symlink,
-    Unreadable,
-    read_layer,
-)
+from app.scanner.layers import LayerFindings, LayerLimits, read_layer
+from app.scanner.layers.findings import Directory, OsRelease, PackageFile, Symlink, Unreadable
 from app.scanner.layers.reader import READER_THREAD_PREFIX
 from app.scanner.model import OperatingSystem
 from tests.support.tarballs import (

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.composition import build_images
 from app.config import Settings
-from app.resources import build_images
 from app.services.rematching import Rematcher
 from app.services.vuln_matching import VulnerabilityMatcher
 from schemas.image import normalize_image
@@ -36,6 +36,7 @@ async def setup(db: Any, scanned: datetime, *, count: int = 1) -> tuple[Rematche
         images=images,
         repo=repo,
         matcher=VulnerabilityMatcher(vulns),
+        normalize=normalize_image,
         clock=lambda: datetime.now(UTC) - SKEW,
     )
     return rematcher, repo

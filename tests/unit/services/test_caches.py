@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.services.metadata_cache import MetadataCache
+from app.services.caches import TtlCache, WeightedCache
 
 
 class Clock:
@@ -15,7 +15,7 @@ class Clock:
 
 def test_entries_expire_and_reads_refresh_them() -> None:
     clock = Clock()
-    cache = MetadataCache(ttl_s=10, clock=clock)
+    cache = TtlCache(ttl_s=10, clock=clock)
     cache.put("a", 1)
     cache.put("b", 2)
     clock.now = 8
@@ -29,7 +29,7 @@ def test_entries_expire_and_reads_refresh_them() -> None:
 
 
 def test_the_least_recently_used_entries_go_first() -> None:
-    cache = MetadataCache(max_entries=2)
+    cache = TtlCache(max_entries=2)
     cache.put("a", 1)
     cache.put("b", 2)
     cache.get("a")
@@ -40,7 +40,7 @@ def test_the_least_recently_used_entries_go_first() -> None:
 
 
 def test_weight_bounds_the_cache_and_replacing_an_entry_reweighs_it() -> None:
-    cache = MetadataCache(max_weight=10, weigh=len)
+    cache = WeightedCache(max_weight=10, weigh=len)
     cache.put("a", "x" * 4)
     cache.put("b", "x" * 4)
     cache.put("a", "x" * 2)  # replaced: 6 in all

@@ -37,7 +37,3 @@ class LeaseRepository:
     async def release(self, job: str, owner: str) -> None:
         """Give the lease up at once, if we still hold it."""
         await guarded(lambda: self._leases.delete_one({"_id": job, "owner": owner}))
-
-    async def holder(self, job: str) -> tuple[str, datetime] | None:
-        doc = await guarded(lambda: self._leases.find_one({"_id": job}))
-        return None if doc is None else (doc["owner"], doc["term"]["expiresAt"])

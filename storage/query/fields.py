@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,11 +15,16 @@ from storage.query.enums import (
     EnumTable,
 )
 from storage.query.errors import InvalidQuery
-
-SEARCH = "_search"
-PAIRS = "_search.pairs"
-LAYERS = "_search.layers"
-LABELS = "_search.labels"
+from storage.query.search_keys import (
+    LABELS,
+    LAYERS,
+    PAIRS,
+    ComponentKey,
+    ImageKey,
+    LabelKey,
+    LayerKey,
+    VulnKey,
+)
 
 
 class Kind(enum.Enum):
@@ -80,27 +86,29 @@ class Field:
     @property
     def index_path(self) -> str:
         """The path an index on this field covers."""
-        return f"{self.path}.k" if self.kind is Kind.MAP else self.full_path
+        return f"{self.path}.{LabelKey.KEY}" if self.kind is Kind.MAP else self.full_path
 
 
-def _img(
+def _image(
     label: str,
     kind: Kind,
-    path: str,
-    sort_path: str | None,
     *,
+    query: str,
+    sort: str | None = None,
     sortable: bool = True,
     nullable: bool = False,
     sort_inverted: bool = False,
     ranked: bool = False,
     index: str | None = None,
 ) -> Field:
+    """An image-level field: ``query`` is the queried path, ``sort`` the wire path sorted on
+    (the queried path when omitted)."""
     return Field(
         label,
         kind,
         Level.IMAGE,
-        path,
-        sort_path,
+        query,
+        sort_path=(sort or query) if sortable else None,
         sortable=sortable,
         nullable=nullable,
         sort_inverted=sort_inverted,
@@ -109,98 +117,132 @@ def _img(
     )
 
 
-def _comp(
-    label: str, kind: Kind, key: str, *, index: str | None = None, enum: EnumTable | None = None
+def _row(
+    level: Level,
+    label: str,
+    kind: Kind,
+    *,
+    key: str,
+    index: str | None = None,
+    enum: EnumTable | None = None,
 ) -> Field:
-    return Field(label, kind, Level.COMPONENT, key, index=index, enum=enum)
+    """A joined field: ``key`` is its key in a row of the level's array."""
+    return Field(label, kind, level, key, index=index, enum=enum)
 
 
-def _cve(
-    label: str, kind: Kind, key: str, *, index: str | None = None, enum: EnumTable | None = None
-) -> Field:
-    return Field(label, kind, Level.CVE, key, index=index, enum=enum)
-
-
-S, A, M, B, N, D, E = (
-    Kind.STRING,
-    Kind.STRINGS,
-    Kind.MAP,
-    Kind.BOOL,
-    Kind.NUMBER,
-    Kind.DATE,
-    Kind.ENUM,
-)
+_component = functools.partial(_row, Level.COMPONENT)
+_cve = functools.partial(_row, Level.CVE)
+_layer = functools.partial(_row, Level.LAYER)
 
 IMAGE_RISK_PRIORITY = "Image Risk Priority"
 
 _FIELDS: tuple[Field, ...] = (
     # Image table.
-    _img("Image", S, "_search.full", "name.fullName", index="idx_full"),
-    _img("Image Registry", S, "_search.registry", "name.registry", index="idx_registry"),
-    _img("Image Remote", S, "_search.remote", "name.remote", index="idx_remote"),
-    _img("Image Tag", S, "_search.tag", "name.tag", index="idx_tag"),
-    _img("Image Sha", S, "_search.sha", "_id", index="idx_sha"),
-    _img(
+    _image(
+        "Image", Kind.STRING, query=ImageKey.FULL_NAME.path, sort="name.fullName", index="idx_full"
+    ),
+    _image(
+        "Image Registry",
+        Kind.STRING,
+        query=ImageKey.REGISTRY.path,
+        sort="name.registry",
+        index="idx_registry",
+    ),
+    _image(
+        "Image Remote",
+        Kind.STRING,
+        query=ImageKey.REMOTE.path,
+        sort="name.remote",
+        index="idx_remote",
+    ),
+    _image("Image Tag", Kind.STRING, query=ImageKey.TAG.path, sort="name.tag", index="idx_tag"),
+    _image("Image Sha", Kind.STRING, query=ImageKey.SHA.path, sort="_id", index="idx_sha"),
+    _image(
         "Image Created Time",
-        D,
-        "metadata.v1.created",
-        "metadata.v1.created",
+        Kind.DATE,
+        query="metadata.v1.created",
         nullable=True,
         index="idx_created",
     ),
-    _img("Image User", S, "_search.user", "metadata.v1.user"),
-    _img("Image Command", A, "_search.cmd", "metadata.v1.command"),
-    _img("Image Entrypoint", A, "_search.ep", "metadata.v1.entrypoint"),
-    _img("Image Volumes", A, "_search.vol", "metadata.v1.volumes"),
-    _img("Image Label", M, LABELS, None, sortable=False, index="idx_label_key"),
-    Field("Dockerfile Instruction Keyword", S, Level.LAYER, "ins"),
-    Field("Dockerfile Instruction Value", S, Level.LAYER, "val"),
-    _img(
-        "Image Scan Time", D, "scan.scanTime", "scan.scanTime", nullable=True, index="idx_scan_time"
+    _image("Image User", Kind.STRING, query=ImageKey.USER.path, sort="metadata.v1.user"),
+    _image("Image Command", Kind.STRINGS, query=ImageKey.COMMAND.path, sort="metadata.v1.command"),
+    _image(
+        "Image Entrypoint",
+        Kind.STRINGS,
+        query=ImageKey.ENTRYPOINT.path,
+        sort="metadata.v1.entrypoint",
     ),
-    _img("Image OS", S, "_search.os", "scan.operatingSystem", index="idx_os"),
-    _img(
-        "Image Signature Fetched Time", D, "signature.fetched", "signature.fetched", nullable=True
+    _image("Image Volumes", Kind.STRINGS, query=ImageKey.VOLUMES.path, sort="metadata.v1.volumes"),
+    _image("Image Label", Kind.MAP, query=LABELS, sortable=False, index="idx_label_key"),
+    _layer("Dockerfile Instruction Keyword", Kind.STRING, key=LayerKey.INSTRUCTION),
+    _layer("Dockerfile Instruction Value", Kind.STRING, key=LayerKey.VALUE),
+    _image(
+        "Image Scan Time",
+        Kind.DATE,
+        query="scan.scanTime",
+        nullable=True,
+        index="idx_scan_time",
     ),
-    _img("Component Count", N, "components", "components", nullable=True),
-    _img("Image CVE Count", N, "cves", "cves", nullable=True, index="idx_cves"),
-    _img("Fixable CVE Count", N, "fixableCves", "fixableCves", nullable=True),
-    _img("Last Updated", D, "lastUpdated", "lastUpdated", index="idx_last_updated"),
+    _image(
+        "Image OS", Kind.STRING, query=ImageKey.OS.path, sort="scan.operatingSystem", index="idx_os"
+    ),
+    _image(
+        "Image Signature Fetched Time",
+        Kind.DATE,
+        query="signature.fetched",
+        nullable=True,
+    ),
+    _image("Component Count", Kind.NUMBER, query="components", nullable=True),
+    _image("Image CVE Count", Kind.NUMBER, query="cves", nullable=True, index="idx_cves"),
+    _image("Fixable CVE Count", Kind.NUMBER, query="fixableCves", nullable=True),
+    _image("Last Updated", Kind.DATE, query="lastUpdated", index="idx_last_updated"),
     # Not stored: a live dense rank of riskScore; queries and sorts are rewritten onto riskScore.
-    _img(IMAGE_RISK_PRIORITY, N, "riskScore", "riskScore", sort_inverted=True, ranked=True),
-    _img("Image Risk Score", N, "riskScore", "riskScore", index="idx_risk_score"),
-    _img("Image Top CVSS", N, "topCvss", "topCvss", nullable=True, index="idx_top_cvss"),
+    _image(
+        IMAGE_RISK_PRIORITY,
+        Kind.NUMBER,
+        query="riskScore",
+        sort_inverted=True,
+        ranked=True,
+    ),
+    _image("Image Risk Score", Kind.NUMBER, query="riskScore", index="idx_risk_score"),
+    _image(
+        "Image Top CVSS",
+        Kind.NUMBER,
+        query="topCvss",
+        nullable=True,
+        index="idx_top_cvss",
+    ),
     # Component table (one pair per component × vulnerability, see search_doc).
-    _comp("Component", S, "c", index="idx_pair_component"),
-    _comp("Component Version", S, "cv"),
-    _comp("Component Source", E, "cs", enum=SOURCE_TYPE),
-    _comp("Component Top CVSS", N, "ctc"),
-    _comp("Component Risk Score", N, "crs"),
-    _comp("Component Risk Priority", N, "cp"),
-    _comp("Component Location", S, "cl"),
+    _component("Component", Kind.STRING, key=ComponentKey.NAME, index="idx_pair_component"),
+    _component("Component Version", Kind.STRING, key=ComponentKey.VERSION),
+    _component("Component Source", Kind.ENUM, key=ComponentKey.SOURCE, enum=SOURCE_TYPE),
+    _component("Component Top CVSS", Kind.NUMBER, key=ComponentKey.TOP_CVSS),
+    _component("Component Risk Score", Kind.NUMBER, key=ComponentKey.RISK_SCORE),
+    _component("Component Risk Priority", Kind.NUMBER, key=ComponentKey.PRIORITY),
+    _component("Component Location", Kind.STRING, key=ComponentKey.LOCATION),
     # Upstream copies the image OS onto each component; it is image-level here.
-    _img("Operating System", S, "_search.os", "scan.operatingSystem"),
-    _comp("Component Layer Type", E, "lt", enum=LAYER_TYPE),
-    _comp("Component ID", S, "cid"),
+    _image("Operating System", Kind.STRING, query=ImageKey.OS.path, sort="scan.operatingSystem"),
+    _component("Component Layer Type", Kind.ENUM, key=ComponentKey.LAYER_TYPE, enum=LAYER_TYPE),
+    _component("Component ID", Kind.STRING, key=ComponentKey.ID),
     # CVE table.
-    _cve("CVE", S, "cve", index="idx_pair_cve"),
-    _cve("CVSS", N, "cvss"),
-    _cve("Severity", E, "sev", enum=VULNERABILITY_SEVERITY),
-    _cve("Fixable", B, "fix"),
-    _cve("Fixed By", S, "fb"),
-    _cve("Vulnerability State", E, "st", enum=VULNERABILITY_STATE),
-    _cve("Impact Score", N, "imp"),
-    _cve("NVD CVSS", N, "nvd"),
-    _cve("CVE Published On", D, "pub"),
-    _cve("CVE Created Time", D, "crt"),
-    _cve("First Image Occurrence Timestamp", D, "fio"),
-    _cve("CVE Fix Available Timestamp", D, "fat"),
-    _cve("EPSS Probability", N, "epss"),
-    _cve("CISA KEV", B, "kev"),
-    _cve("Advisory Name", S, "an"),
-    _cve("Advisory Link", S, "al"),
-    _cve("CVE ID", S, "vid"),
-    _cve("CVE Snoozed", B, "snz"),
+    _cve("CVE", Kind.STRING, key=VulnKey.CVE, index="idx_pair_cve"),
+    _cve("CVSS", Kind.NUMBER, key=VulnKey.CVSS),
+    _cve("Severity", Kind.ENUM, key=VulnKey.SEVERITY, enum=VULNERABILITY_SEVERITY),
+    _cve("Fixable", Kind.BOOL, key=VulnKey.FIXABLE),
+    _cve("Fixed By", Kind.STRING, key=VulnKey.FIXED_BY),
+    _cve("Vulnerability State", Kind.ENUM, key=VulnKey.STATE, enum=VULNERABILITY_STATE),
+    _cve("Impact Score", Kind.NUMBER, key=VulnKey.IMPACT),
+    _cve("NVD CVSS", Kind.NUMBER, key=VulnKey.NVD_CVSS),
+    _cve("CVE Published On", Kind.DATE, key=VulnKey.PUBLISHED),
+    _cve("CVE Created Time", Kind.DATE, key=VulnKey.CREATED),
+    _cve("First Image Occurrence Timestamp", Kind.DATE, key=VulnKey.FIRST_IMAGE_OCCURRENCE),
+    _cve("CVE Fix Available Timestamp", Kind.DATE, key=VulnKey.FIX_AVAILABLE),
+    _cve("EPSS Probability", Kind.NUMBER, key=VulnKey.EPSS),
+    _cve("CISA KEV", Kind.BOOL, key=VulnKey.KEV),
+    _cve("Advisory Name", Kind.STRING, key=VulnKey.ADVISORY_NAME),
+    _cve("Advisory Link", Kind.STRING, key=VulnKey.ADVISORY_LINK),
+    _cve("CVE ID", Kind.STRING, key=VulnKey.ID),
+    _cve("CVE Snoozed", Kind.BOOL, key=VulnKey.SNOOZED),
 )
 
 FIELDS: Mapping[str, Field] = {f.label.lower(): f for f in _FIELDS}

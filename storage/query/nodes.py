@@ -103,11 +103,6 @@ class Query:
     clauses: tuple[Clause, ...] = ()
 
     @property
-    def match_all(self) -> bool:
-        """True when the query places no condition at all."""
-        return not self.clauses
-
-    @property
     def uses_priority(self) -> bool:
         """True when translating needs ``QueryContext.risk_scores_desc``."""
         return any(c.field.ranked for c in self.clauses)

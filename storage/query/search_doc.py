@@ -2,6 +2,8 @@
 
 The layout is flat on purpose: one array of (component, vulnerability) rows instead of nested
 arrays, so a query needs at most one level of ``$elemMatch`` and no dotted path through arrays.
+nx-27017: nested ``$elemMatch`` and dotted paths through arrays match nothing there; MongoDB would
+also answer them on ``scan.components[].vulns[]`` directly. The keys are in ``search_keys``.
 """
 
 from __future__ import annotations
@@ -20,15 +22,20 @@ from storage.query.enums import (
     VULNERABILITY_SEVERITY,
     VULNERABILITY_STATE,
 )
+from storage.query.search_keys import (
+    HAS_VULN,
+    ComponentKey,
+    ImageKey,
+    LabelKey,
+    LayerKey,
+    VulnKey,
+)
 
 Doc = Mapping[str, Any]
 
 # Every pair carries every key (None when not applicable) so that aggregation over
 # "$_search.pairs.<key>" sees one value per row on every store.
-_VULN_KEYS = (
-    "cve", "cvss", "sev", "fix", "fb", "st", "imp", "nvd", "pub", "crt", "fio", "fat",
-    "epss", "kev", "an", "al", "vid", "snz",
-)  # fmt: skip
+_NO_VULN = dict.fromkeys(VulnKey)
 
 
 def _map(value: Any) -> Doc:
@@ -67,22 +74,28 @@ def build_search_doc(doc: Doc) -> dict[str, Any]:
     v1 = _map(_map(doc.get("metadata")).get("v1"))
     scan = _map(doc.get("scan"))
     return {
-        "full": _lc(name.get("fullName")),
-        "registry": _lc(name.get("registry")),
-        "remote": _lc(name.get("remote")),
-        "tag": _lc(name.get("tag")),
-        "sha": _lc(doc.get("_id")),
-        "user": _lc(v1.get("user")),
-        "os": _lc(scan.get("operatingSystem")),
-        "cmd": _lcs(v1.get("command")),
-        "ep": _lcs(v1.get("entrypoint")),
-        "vol": _lcs(v1.get("volumes")),
-        "labels": [{"k": _lc(k), "v": _lc(v)} for k, v in _map(v1.get("labels")).items()],
-        "layers": [
-            {"ins": _lc(_map(layer).get("instruction")), "val": _lc(_map(layer).get("value"))}
+        ImageKey.FULL_NAME: _lc(name.get("fullName")),
+        ImageKey.REGISTRY: _lc(name.get("registry")),
+        ImageKey.REMOTE: _lc(name.get("remote")),
+        ImageKey.TAG: _lc(name.get("tag")),
+        ImageKey.SHA: _lc(doc.get("_id")),
+        ImageKey.USER: _lc(v1.get("user")),
+        ImageKey.OS: _lc(scan.get("operatingSystem")),
+        ImageKey.COMMAND: _lcs(v1.get("command")),
+        ImageKey.ENTRYPOINT: _lcs(v1.get("entrypoint")),
+        ImageKey.VOLUMES: _lcs(v1.get("volumes")),
+        ImageKey.LABELS: [
+            {LabelKey.KEY: _lc(k), LabelKey.VALUE: _lc(v)}
+            for k, v in _map(v1.get("labels")).items()
+        ],
+        ImageKey.LAYERS: [
+            {
+                LayerKey.INSTRUCTION: _lc(_map(layer).get("instruction")),
+                LayerKey.VALUE: _lc(_map(layer).get("value")),
+            }
             for layer in v1.get("layers") or ()
         ],
-        "pairs": _pairs(scan.get("components") or (), _base_max_layer(doc)),
+        ImageKey.PAIRS: _pairs(scan.get("components") or (), _base_max_layer(doc)),
     }
 
 
@@ -101,9 +114,9 @@ def _pairs(components: Sequence[Any], base_max_layer: int | None) -> list[dict[s
         row = _component_row(comp, base_max_layer)
         vulns = comp.get("vulns") or ()
         if not vulns:
-            pairs.append({**row, "v": False, **dict.fromkeys(_VULN_KEYS)})
+            pairs.append({**row, HAS_VULN: False, **_NO_VULN})
         for vuln in vulns:
-            pairs.append({**row, "v": True, **_vuln_row(_map(vuln), comp)})
+            pairs.append({**row, HAS_VULN: True, **_vuln_row(_map(vuln), comp)})
     return pairs
 
 
@@ -114,15 +127,15 @@ def _component_row(comp: Doc, base_max_layer: int | None) -> dict[str, Any]:
     )
     parts = (comp.get("name"), comp.get("version"), comp.get("architecture"))
     return {
-        "c": _lc(comp.get("name")),
-        "cv": _lc(comp.get("version")),
-        "cs": SOURCE_TYPE.number(comp.get("source") or 0),
-        "ctc": _float(comp.get("topCvss")),
-        "crs": _float(comp.get("riskScore")) or 0.0,
-        "cp": int(comp.get("priority") or 0),
-        "cl": _lc(comp.get("location")),
-        "lt": BASE_IMAGE if in_base else APPLICATION,
-        "cid": "#".join(_lc(p) for p in parts),
+        ComponentKey.NAME: _lc(comp.get("name")),
+        ComponentKey.VERSION: _lc(comp.get("version")),
+        ComponentKey.SOURCE: SOURCE_TYPE.number(comp.get("source") or 0),
+        ComponentKey.TOP_CVSS: _float(comp.get("topCvss")),
+        ComponentKey.RISK_SCORE: _float(comp.get("riskScore")) or 0.0,
+        ComponentKey.PRIORITY: int(comp.get("priority") or 0),
+        ComponentKey.LOCATION: _lc(comp.get("location")),
+        ComponentKey.LAYER_TYPE: BASE_IMAGE if in_base else APPLICATION,
+        ComponentKey.ID: "#".join(_lc(p) for p in parts),
     }
 
 
@@ -131,24 +144,24 @@ def _vuln_row(vuln: Doc, comp: Doc) -> dict[str, Any]:
     cve = _lc(vuln.get("cve"))
     advisory = _map(vuln.get("advisory"))
     return {
-        "cve": cve,
-        "cvss": _float(vuln.get("cvss")) or 0.0,
-        "sev": VULNERABILITY_SEVERITY.number(vuln.get("severity") or 0),
-        "fix": bool(vuln.get("fixedBy")),
-        "fb": _lc(vuln.get("fixedBy")),
-        "st": state,
-        "imp": _impact(vuln),
-        "nvd": _nvd_cvss(vuln.get("cvssMetrics") or ()),
-        "pub": _time(vuln.get("publishedOn")),
-        "crt": _time(vuln.get("firstSystemOccurrence")),
-        "fio": _time(vuln.get("firstImageOccurrence")),
-        "fat": _time(vuln.get("fixAvailableTimestamp")),
-        "epss": _float(_map(vuln.get("epss")).get("epssProbability")),
-        "kev": vuln.get("exploit") is not None,
-        "an": _lc(advisory.get("name")),
-        "al": _lc(advisory.get("link")),
-        "vid": f"{cve}#{_lc(comp.get('name'))}#{_lc(comp.get('version'))}",
-        "snz": bool(vuln.get("suppressed")) or (state is not None and state != OBSERVED),
+        VulnKey.CVE: cve,
+        VulnKey.CVSS: _float(vuln.get("cvss")) or 0.0,
+        VulnKey.SEVERITY: VULNERABILITY_SEVERITY.number(vuln.get("severity") or 0),
+        VulnKey.FIXABLE: bool(vuln.get("fixedBy")),
+        VulnKey.FIXED_BY: _lc(vuln.get("fixedBy")),
+        VulnKey.STATE: state,
+        VulnKey.IMPACT: _impact(vuln),
+        VulnKey.NVD_CVSS: _nvd_cvss(vuln.get("cvssMetrics") or ()),
+        VulnKey.PUBLISHED: _time(vuln.get("publishedOn")),
+        VulnKey.CREATED: _time(vuln.get("firstSystemOccurrence")),
+        VulnKey.FIRST_IMAGE_OCCURRENCE: _time(vuln.get("firstImageOccurrence")),
+        VulnKey.FIX_AVAILABLE: _time(vuln.get("fixAvailableTimestamp")),
+        VulnKey.EPSS: _float(_map(vuln.get("epss")).get("epssProbability")),
+        VulnKey.KEV: vuln.get("exploit") is not None,
+        VulnKey.ADVISORY_NAME: _lc(advisory.get("name")),
+        VulnKey.ADVISORY_LINK: _lc(advisory.get("link")),
+        VulnKey.ID: f"{cve}#{_lc(comp.get('name'))}#{_lc(comp.get('version'))}",
+        VulnKey.SNOOZED: bool(vuln.get("suppressed")) or (state is not None and state != OBSERVED),
     }
 
 

@@ -6,13 +6,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.query.errors import InvalidQuery
-from storage.query.fields import PAIRS, Field, Kind, Level, lookup
+from storage.query.fields import Field, Kind, Level, lookup
+from storage.query.search_keys import PAIRS, ComponentKey, ImageKey
 
 AGGREGATIONS = ("UNSET", "COUNT", "MIN", "MAX")
-# The tie-breaker: the lower-cased digest, i.e. `_id` order. Not `_id` itself, because the local
-# stand-in store corrupts compound indexes that contain `_id`, and the sorts need such indexes.
-TIE_BREAKER = "_search.sha"
+# Ties break on the lower-cased digest, i.e. in `_id` order. nx-27017: a compound index that
+# contains `_id` is corrupted there, and the sorts need compound indexes with the tie-breaker;
+# MongoDB would take `_id` itself.
+TIE_BREAKER = ImageKey.SHA.path
 DEFAULT_SORT: list[tuple[str, int]] = [("lastUpdated", 1), (TIE_BREAKER, 1)]
+# Computed per image by `$addFields`, suffixed with the sort key's position:
+NULL_RANK = "_sortNullRank"  # 1 when the key's value is null or missing, so nulls sort last
+SORT_VALUE = "_sortKey"  # the value sorted on, when it is computed (an aggregate over rows)
 
 # Applied only when the label is spelled exactly so (upstream SortFieldsMap is case-sensitive):
 # label → ((target label, invert direction), …).
@@ -23,21 +28,20 @@ _REWRITES: dict[str, tuple[tuple[str, bool], ...]] = {
     "Component Risk Priority": (("Component Risk Score", True),),
 }
 
+Expr = Any  # an aggregation expression
+
 
 @dataclass(frozen=True)
 class SortPlan:
-    """How to order images.
+    """How to order images: after ``$match``, ``$addFields: add_fields`` (when computed keys are
+    needed) and ``$sort: sort`` (see ``pipeline``).
 
-    When ``find_sort`` is set a plain ``find().sort(find_sort)`` suffices. Otherwise run
-    ``$match``, ``$addFields: add_fields``, ``$sort: sort``, then ``$skip``/``$limit``, then drop
-    ``remove_fields`` (see ``pipeline`` and ``project_out``). ``sort`` is always filled and ends
-    with ``_id`` so that paging is stable.
+    ``sort`` ends with the tie-breaker (or ``_id``) so that paging is stable. The computed keys
+    stay on the documents; the final ``$project`` of a read leaves them out.
     """
 
-    find_sort: list[tuple[str, int]] | None
-    add_fields: dict[str, Any] | None
+    add_fields: dict[str, Expr] | None
     sort: dict[str, int]
-    remove_fields: list[str]
 
     def pipeline(self) -> list[dict[str, Any]]:
         """The ``$addFields`` (if any) and ``$sort`` stages, to follow ``$match``."""
@@ -47,20 +51,14 @@ class SortPlan:
         stages.append({"$sort": dict(self.sort)})
         return stages
 
-    def project_out(self) -> dict[str, Any] | None:
-        """A ``$project`` stage removing the computed sort keys, None when there are none."""
-        if not self.remove_fields:
-            return None
-        return {"$project": dict.fromkeys(self.remove_fields, 0)}
-
 
 @dataclass(frozen=True)
 class _Key:
     """A sort key on an existing ``path`` or a computed ``value``; ``null_test``: nulls last."""
 
     path: str | None
-    value: Any
-    null_test: Any
+    value: Expr
+    null_test: Expr
     direction: int
 
 
@@ -77,7 +75,7 @@ def sort_plan(
         InvalidQuery: unknown, unsupported or unsortable field, or unknown aggregation.
     """
     if not field:
-        return SortPlan(list(DEFAULT_SORT), None, dict(DEFAULT_SORT), [])
+        return SortPlan(None, dict(DEFAULT_SORT))
     aggregation = aggr.upper()
     if aggregation not in AGGREGATIONS:
         valid = ", ".join(AGGREGATIONS)
@@ -85,7 +83,7 @@ def sort_plan(
     direction = -1 if reversed_ else 1
     if field == "_id":
         return _assemble([_Key("_id", None, None, direction)])
-    keys = []
+    keys: list[_Key] = []
     for label, invert in _REWRITES.get(field, ((field, False),)):
         target = lookup(label, what="sort field")
         if not target.sortable:
@@ -111,7 +109,7 @@ def _key(field: Field, direction: int, aggregation: str, distinct: bool) -> _Key
     return _Key(field.sort_path, None, source if field.nullable else None, direction)
 
 
-def _count_components(key: str) -> Any:
+def _count_components(key: str) -> Expr:
     """COUNT of a component field: components having it, not their (component, vuln) pairs."""
     having = {
         "$filter": {
@@ -120,14 +118,15 @@ def _count_components(key: str) -> Any:
             "cond": {"$ne": [{"$ifNull": [f"$$p.{key}", None]}, None]},
         }
     }
-    return {"$size": {"$setUnion": [{"$map": {"input": having, "as": "p", "in": "$$p.cid"}}, []]}}
+    ids = {"$map": {"input": having, "as": "p", "in": f"$$p.{ComponentKey.ID}"}}
+    return {"$size": {"$setUnion": [ids, []]}}
 
 
-def _count(source: str, multi: bool, distinct: bool) -> Any:
+def _count(source: str, multi: bool, distinct: bool) -> Expr:
     """COUNT of non-null values per image (a scalar counts 0 or 1)."""
     if not multi:
         return {"$cond": [{"$eq": [{"$ifNull": [source, None]}, None]}, 0, 1]}
-    values: Any = {
+    values: Expr = {
         "$filter": {"input": {"$ifNull": [source, []]}, "as": "x", "cond": {"$ne": ["$$x", None]}}
     }
     if distinct:
@@ -136,21 +135,19 @@ def _count(source: str, multi: bool, distinct: bool) -> Any:
 
 
 def _assemble(keys: list[_Key]) -> SortPlan:
-    add: dict[str, Any] = {}
+    add: dict[str, Expr] = {}
     sort: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key.null_test is not None:
             is_null = {"$eq": [{"$ifNull": [key.null_test, None]}, None]}
-            add[f"_sn{i}"] = {"$cond": [is_null, 1, 0]}
-            sort[f"_sn{i}"] = 1
+            add[f"{NULL_RANK}{i}"] = {"$cond": [is_null, 1, 0]}
+            sort[f"{NULL_RANK}{i}"] = 1
         if key.path is None:
-            add[f"_sk{i}"] = key.value
-            sort[f"_sk{i}"] = key.direction
+            add[f"{SORT_VALUE}{i}"] = key.value
+            sort[f"{SORT_VALUE}{i}"] = key.direction
         else:
             sort.setdefault(key.path, key.direction)
-    # Ties break on _id in the direction of the last key, so reversing a sort reverses the list.
+    # Ties break in the direction of the last key, so reversing a sort reverses the list.
     if "_id" not in sort:
         sort.setdefault(TIE_BREAKER, keys[-1].direction)
-    if not add:
-        return SortPlan(list(sort.items()), None, sort, [])
-    return SortPlan(None, add, sort, list(add))
+    return SortPlan(add or None, sort)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.query import patterns
-from storage.query.fields import LABELS, LAYERS, PAIRS, Field, Kind, Level
+from storage.query.fields import Field, Kind, Level
 from storage.query.nodes import (
     BoolIs,
     Clause,
@@ -25,9 +25,10 @@ from storage.query.nodes import (
     TextMode,
 )
 from storage.query.priority import priority_condition
+from storage.query.search_keys import HAS_VULN, LABELS, LAYERS, PAIRS, LabelKey
 from storage.query.truth import Cond, Outcome, Truth, all_of, any_of
 
-_VULN_ROW: Cond = {"v": True}
+_VULN_ROW: Cond = {HAS_VULN: True}
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ def _row_clause(clause: Clause, now: datetime) -> Outcome:
         values = _merge_enum_values(values)
     plain = [v for v in values if isinstance(v, Text) and v.mode is TextMode.PREFIX]
     if len(values) > 1 and len(plain) == len(values) and not any(t.negated for t in plain):
-        # One anchored alternation instead of $or: same meaning, and it also runs on
-        # stores that cannot evaluate $or inside $elemMatch.
+        # nx-27017: `$or` inside `$elemMatch` matches nothing there, so one anchored alternation
+        # with the same meaning; MongoDB would take the `$or` of the prefix regexes.
         return {field.path: {"$regex": patterns.any_prefix([t.text for t in plain])}}
     return any_of([_condition(field, field.path, v, now, inner=True) for v in values])
 
@@ -160,8 +161,8 @@ def _text(path: str, text: Text, *, inner: bool, array: bool) -> Cond:
 
     Negated prefix/regex matches use ``$nor`` on scalar image fields. Inside ``$elemMatch`` and
     on string arrays they become a negative-lookahead ``$regex`` instead: the same meaning on
-    these always-string values, and it needs neither ``$not`` nor ``$nor`` where the local
-    stand-in store cannot evaluate them.
+    these always-string values. nx-27017: ``$not``/``$nor`` inside ``$elemMatch`` match nothing
+    there; MongoDB would take ``{"$not": {"$regex": …}}``.
     """
     if text.mode is TextMode.EXACT:
         expr: Cond = {"$ne": text.text} if text.negated else {"$eq": text.text}
@@ -186,15 +187,20 @@ def _label(match: LabelMatch) -> Cond:
         return {"$nor": [{LABELS: {"$size": 0}}]}
     entry: list[Outcome] = []
     if match.key is not None:
-        entry.append(_text("k", match.key, inner=True, array=False))
+        entry.append(_text(LabelKey.KEY, match.key, inner=True, array=False))
     if match.value is not None:
-        entry.append(_text("v", match.value, inner=True, array=False))
+        entry.append(_text(LabelKey.VALUE, match.value, inner=True, array=False))
     cond = {LABELS: {"$elemMatch": all_of(entry)}}
     return {"$nor": [cond]} if match.absent else cond
 
 
 def _enum(path: str, numbers: frozenset[int]) -> Outcome:
-    """A set of enum numbers; a contiguous run becomes a range (no $in inside $elemMatch)."""
+    """A set of enum numbers: one number, a range for a contiguous run, else ``$in``.
+
+    nx-27017: ``$in`` inside ``$elemMatch`` (where every enum field is) matches nothing there, so
+    a contiguous run becomes a range; MongoDB would take ``$in`` for every set. A set with a gap
+    (``Severity:LOW,CRITICAL``) still needs ``$in`` and finds nothing on nx-27017.
+    """
     if not numbers:
         return Truth.NEVER
     low, high = min(numbers), max(numbers)

@@ -83,7 +83,6 @@ def test_kinds(label: str, kind: Kind) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\t"])
 def test_empty_query_matches_all(text: str) -> None:
     query = parse(text)
-    assert query.match_all
     assert query.clauses == ()
 
 

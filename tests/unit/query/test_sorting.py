@@ -61,9 +61,8 @@ def _non_null(source: str) -> dict[str, Any]:
 )
 def test_plain_find_sorts(field: str | None, reversed_: bool, find_sort: list[Any]) -> None:
     plan = sort_plan(field, reversed_)
-    assert plan == SortPlan(find_sort, None, dict(find_sort), [])
+    assert plan == SortPlan(None, dict(find_sort))
     assert plan.pipeline() == [{"$sort": dict(find_sort)}]
-    assert plan.project_out() is None
 
 
 @pytest.mark.parametrize(
@@ -82,12 +81,9 @@ def test_plain_find_sorts(field: str | None, reversed_: bool, find_sort: list[An
 def test_nullable_image_fields_sort_nulls_last(field: str, path: str, reversed_: bool) -> None:
     direction = -1 if reversed_ else 1
     plan = sort_plan(field, reversed_)
-    assert plan.find_sort is None
-    assert plan.add_fields == {"_sn0": _null_flag("$" + path)}
-    assert plan.sort == {"_sn0": 1, path: direction, "_search.sha": direction}
-    assert list(plan.sort) == ["_sn0", path, "_search.sha"]  # key order matters for $sort
-    assert plan.remove_fields == ["_sn0"]
-    assert plan.project_out() == {"$project": {"_sn0": 0}}
+    assert plan.add_fields == {"_sortNullRank0": _null_flag("$" + path)}
+    assert plan.sort == {"_sortNullRank0": 1, path: direction, "_search.sha": direction}
+    assert list(plan.sort) == ["_sortNullRank0", path, "_search.sha"]  # key order matters for $sort
     assert plan.pipeline() == [{"$addFields": plan.add_fields}, {"$sort": plan.sort}]
 
 
@@ -110,26 +106,24 @@ def test_joined_fields_sort_by_min_ascending_max_descending(
 ) -> None:
     value = {op: source}
     assert sort_plan(field, reversed_) == SortPlan(
-        None,
-        {"_sn0": _null_flag(value), "_sk0": value},
-        {"_sn0": 1, "_sk0": direction, "_search.sha": direction},
-        ["_sn0", "_sk0"],
+        {"_sortNullRank0": _null_flag(value), "_sortKey0": value},
+        {"_sortNullRank0": 1, "_sortKey0": direction, "_search.sha": direction},
     )
 
 
 def test_component_rewrite_sorts_name_then_version() -> None:
     plan = sort_plan("Component", True)
     assert plan.add_fields == {
-        "_sn0": _null_flag({"$max": "$_search.pairs.c"}),
-        "_sk0": {"$max": "$_search.pairs.c"},
-        "_sn1": _null_flag({"$max": "$_search.pairs.cv"}),
-        "_sk1": {"$max": "$_search.pairs.cv"},
+        "_sortNullRank0": _null_flag({"$max": "$_search.pairs.c"}),
+        "_sortKey0": {"$max": "$_search.pairs.c"},
+        "_sortNullRank1": _null_flag({"$max": "$_search.pairs.cv"}),
+        "_sortKey1": {"$max": "$_search.pairs.cv"},
     }
     assert list(plan.sort.items()) == [
-        ("_sn0", 1),
-        ("_sk0", -1),
-        ("_sn1", 1),
-        ("_sk1", -1),
+        ("_sortNullRank0", 1),
+        ("_sortKey0", -1),
+        ("_sortNullRank1", 1),
+        ("_sortKey1", -1),
         ("_search.sha", -1),
     ]
 
@@ -151,8 +145,8 @@ def test_component_rewrite_sorts_name_then_version() -> None:
 )
 def test_count_aggregates(field: str, aggr: str, distinct: bool, value: Any) -> None:
     plan = sort_plan(field, False, aggr, distinct)
-    assert plan.add_fields == {"_sk0": value}
-    assert plan.sort == {"_sk0": 1, "_search.sha": 1}
+    assert plan.add_fields == {"_sortKey0": value}
+    assert plan.sort == {"_sortKey0": 1, "_search.sha": 1}
 
 
 @pytest.mark.parametrize(
@@ -165,9 +159,9 @@ def test_count_aggregates(field: str, aggr: str, distinct: bool, value: Any) -> 
 )
 def test_min_max_aggregates(field: str, aggr: str, reversed_: bool, value: Any) -> None:
     plan = sort_plan(field, reversed_, aggr)
-    assert plan.add_fields == {"_sn0": _null_flag(value), "_sk0": value}
+    assert plan.add_fields == {"_sortNullRank0": _null_flag(value), "_sortKey0": value}
     direction = -1 if reversed_ else 1
-    assert plan.sort == {"_sn0": 1, "_sk0": direction, "_search.sha": direction}
+    assert plan.sort == {"_sortNullRank0": 1, "_sortKey0": direction, "_search.sha": direction}
 
 
 def test_min_max_of_an_image_scalar_is_the_scalar() -> None:

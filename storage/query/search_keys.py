@@ -1,0 +1,95 @@
+"""The keys of the ``_search`` sub-document, each named once with what it holds.
+
+``build_search_doc`` writes these keys and the field registry queries, sorts and indexes them.
+The string values are the stored layout: existing databases and index definitions depend on
+them, so a Python name may change but a value never does. Strings are stored lower-cased.
+"""
+
+from __future__ import annotations
+
+import enum
+
+SEARCH = "_search"
+
+
+class ImageKey(enum.StrEnum):
+    """Image-level keys: ``_search.<key>``."""
+
+    FULL_NAME = "full"  # name.fullName
+    REGISTRY = "registry"  # name.registry
+    REMOTE = "remote"  # name.remote
+    TAG = "tag"  # name.tag
+    SHA = "sha"  # the digest (`_id`); also the sort tie-breaker
+    USER = "user"  # metadata.v1.user
+    OS = "os"  # scan.operatingSystem
+    COMMAND = "cmd"  # metadata.v1.command, one string per element
+    ENTRYPOINT = "ep"  # metadata.v1.entrypoint
+    VOLUMES = "vol"  # metadata.v1.volumes
+    LABELS = "labels"  # metadata.v1.labels as [{k, v}] (label keys may hold dots)
+    LAYERS = "layers"  # one row per metadata.v1.layers entry, see LayerKey
+    PAIRS = "pairs"  # one row per (component, vulnerability), see ComponentKey and VulnKey
+
+    @property
+    def path(self) -> str:
+        """The absolute document path, ``_search.<key>``."""
+        return f"{SEARCH}.{self.value}"
+
+
+class LabelKey(enum.StrEnum):
+    """Keys of one ``_search.labels`` entry."""
+
+    KEY = "k"  # the label's key
+    VALUE = "v"  # the label's value
+
+
+class LayerKey(enum.StrEnum):
+    """Keys of one ``_search.layers`` row."""
+
+    INSTRUCTION = "ins"  # the Dockerfile instruction keyword
+    VALUE = "val"  # its argument
+
+
+class ComponentKey(enum.StrEnum):
+    """Component keys of one ``_search.pairs`` row."""
+
+    NAME = "c"
+    VERSION = "cv"
+    SOURCE = "cs"  # SourceType number
+    TOP_CVSS = "ctc"  # highest CVSS among the component's vulnerabilities
+    RISK_SCORE = "crs"
+    PRIORITY = "cp"  # the component's risk priority as stored
+    LOCATION = "cl"
+    LAYER_TYPE = "lt"  # LayerType number: in the base image's layers or not
+    ID = "cid"  # name#version#architecture, what tells components apart
+
+
+# On every ``_search.pairs`` row: True when it carries a vulnerability, False on a component alone.
+HAS_VULN = "v"
+
+
+class VulnKey(enum.StrEnum):
+    """Vulnerability keys of one ``_search.pairs`` row (all None on a component alone)."""
+
+    CVE = "cve"
+    CVSS = "cvss"
+    SEVERITY = "sev"  # VulnerabilitySeverity number
+    FIXABLE = "fix"  # True when fixedBy is set
+    FIXED_BY = "fb"
+    STATE = "st"  # VulnerabilityState number
+    IMPACT = "imp"  # impact score of CVSS v3, else v2
+    NVD_CVSS = "nvd"  # score of the NVD entry in cvssMetrics
+    PUBLISHED = "pub"
+    CREATED = "crt"  # firstSystemOccurrence
+    FIRST_IMAGE_OCCURRENCE = "fio"
+    FIX_AVAILABLE = "fat"  # fixAvailableTimestamp
+    EPSS = "epss"  # EPSS probability
+    KEV = "kev"  # in CISA's known-exploited list
+    ADVISORY_NAME = "an"
+    ADVISORY_LINK = "al"
+    ID = "vid"  # cve#component#version
+    SNOOZED = "snz"  # suppressed, or in a state other than OBSERVED
+
+
+PAIRS = ImageKey.PAIRS.path
+LAYERS = ImageKey.LAYERS.path
+LABELS = ImageKey.LABELS.path

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.scanner.registry.client import BlobStream, RegistryClient
+from app.scanner.registry.blobs import BlobStream
+from app.scanner.registry.client import RegistryClient
 from app.scanner.registry.credentials import Credentials, CredentialStore, load_credentials
 from app.scanner.registry.settings import RegistrySettings, registry_settings_from_env
 

@@ -4,18 +4,12 @@ blobs, over the OCI distribution API v2."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeVar
-
-import aiohttp
-from yarl import URL
 
 from app.scanner.errors import (
     DigestMismatch,
-    LayerLimitExceeded,
     ManifestUnknown,
     RegistryProtocolError,
     UnsupportedManifest,
@@ -23,10 +17,12 @@ from app.scanner.errors import (
 from app.scanner.model import Descriptor, ResolvedImage
 from app.scanner.reference import ImageReference
 from app.scanner.registry import digests
+from app.scanner.registry.answers import bad_status, display_name, not_found
 from app.scanner.registry.auth import Authenticator, Authorization
+from app.scanner.registry.authorized import AuthorizedRequests
+from app.scanner.registry.blobs import BlobStream, blob_chunks, too_large
 from app.scanner.registry.credentials import CredentialStore, load_credentials
 from app.scanner.registry.manifests import (
-    ACCEPT,
     IMAGE_CONFIG_TYPES,
     IMAGE_MANIFEST_TYPES,
     INDEX_TYPES,
@@ -38,7 +34,7 @@ from app.scanner.registry.manifests import (
 )
 from app.scanner.registry.platforms import Platform, choose_platform
 from app.scanner.registry.settings import RegistrySettings
-from app.scanner.registry.transport import CHUNK_BYTES, Fetched, ResponseTooLarge, Transport
+from app.scanner.registry.transport import Fetched, ResponseTooLarge, Transport
 
 T = TypeVar("T")
 
@@ -49,37 +45,6 @@ class _Manifest:
     media_type: str
     document: dict[str, Any]
     authorization: Authorization
-
-
-class BlobStream:
-    """A blob's bytes in chunks of about 64 KiB, checked against its digest at the end.
-
-    Iterate to the end (the check raises there), or use `async with` so that stopping early
-    releases the connection and the registry's slot at once.
-    """
-
-    def __init__(self, chunks: AsyncGenerator[bytes, None]):
-        self._chunks = chunks
-
-    def __aiter__(self) -> BlobStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        return await self._chunks.__anext__()
-
-    async def aclose(self) -> None:
-        await self._chunks.aclose()
-
-    async def __aenter__(self) -> BlobStream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class RegistryClient:
@@ -99,6 +64,7 @@ class RegistryClient:
             credentials = load_credentials(auth_file) if auth_file else CredentialStore()
         self._transport = Transport(self.settings)
         self._auth = Authenticator(self._transport, credentials)
+        self._requests = AuthorizedRequests(self._transport, self._auth)
 
     async def close(self) -> None:
         await self._transport.close()
@@ -106,12 +72,7 @@ class RegistryClient:
     async def __aenter__(self) -> RegistryClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def resolve(self, ref: ImageReference) -> ResolvedImage:
@@ -169,9 +130,10 @@ class RegistryClient:
     async def head_digest(self, ref: ImageReference) -> str:
         """The digest the reference's tag points to now (HEAD; GET and hash if no header)."""
         reference = ref.tag or ref.digest
-        fetched, _ = await self._fetch(ref, "HEAD", self._manifest_url(ref, reference), limit=0)
+        url = self._requests.manifest_url(ref, reference)
+        fetched, _ = await self._requests.fetch(ref, "HEAD", url, limit=0)
         if fetched.status == 404:
-            raise self._not_found(ref, reference, fetched)
+            raise not_found(ref, reference, fetched)
         header = fetched.headers.get("Docker-Content-Digest", "")
         if fetched.status == 200 and digests.is_supported_digest(header):
             return header
@@ -186,43 +148,12 @@ class RegistryClient:
         fall short of descriptor.size), and LayerLimitExceeded as soon as more than
         descriptor.size or `max_bytes` arrive. The registry's slot is held while streaming.
         """
-        return BlobStream(self._blob_chunks(ref, descriptor, max_bytes))
-
-    async def _blob_chunks(
-        self, ref: ImageReference, descriptor: Descriptor, max_bytes: int | None
-    ) -> AsyncGenerator[bytes, None]:
-        host = ref.registry
-        try:
-            hasher = digests.hasher_for(descriptor.digest)
-        except ValueError as error:
-            raise RegistryProtocolError(str(error), registry=host) from None
-        limit = descriptor.size if max_bytes is None else min(descriptor.size, max_bytes)
-        url = self._base(ref) / "blobs" / descriptor.digest
-        received = 0
-        async with self._stream(ref, url) as response:
-            if response.status != 200:
-                body = await response.content.read(CHUNK_BYTES)
-                fetched = Fetched(response.status, response.headers, body)
-                raise self._bad_status(ref, descriptor.digest, fetched, what="blob")
-            if response.content_length is not None and response.content_length > limit:
-                raise self._too_large(ref, descriptor, limit, max_bytes)
-            async for chunk in response.content.iter_chunked(CHUNK_BYTES):
-                received += len(chunk)
-                if received > limit:
-                    raise self._too_large(ref, descriptor, limit, max_bytes)
-                hasher.update(chunk)
-                yield chunk
-        algorithm = descriptor.digest.split(":", 1)[0]
-        if received != descriptor.size or f"{algorithm}:{hasher.hexdigest()}" != descriptor.digest:
-            raise DigestMismatch(
-                f"blob {descriptor.digest} from registry {host} does not match its digest",
-                registry=host,
-            )
+        return BlobStream(blob_chunks(self._requests, ref, descriptor, max_bytes))
 
     async def _read_config(self, ref: ImageReference, config: Descriptor) -> dict[str, Any]:
         limit = self.settings.max_config_bytes
         if config.size > limit:
-            raise self._too_large(ref, config, limit, limit)
+            raise too_large(ref, config, limit, limit)
         async with self.open_blob(ref, config, max_bytes=limit) as chunks:
             body = b"".join([chunk async for chunk in chunks])
         try:
@@ -239,26 +170,27 @@ class RegistryClient:
 
     async def _get_manifest(self, ref: ImageReference, reference: str) -> _Manifest:
         host = ref.registry
-        url = self._manifest_url(ref, reference)
+        url = self._requests.manifest_url(ref, reference)
         try:
-            fetched, authorization = await self._fetch(
+            fetched, authorization = await self._requests.fetch(
                 ref, "GET", url, limit=self.settings.max_manifest_bytes
             )
         except ResponseTooLarge as too_large:
             raise UnsupportedManifest(
-                f"the manifest of {_name(ref, reference)} is larger than the "
+                f"the manifest of {display_name(ref, reference)} is larger than the "
                 f"{too_large.limit} bytes accepted",
                 registry=host,
             ) from None
         if fetched.status != 200:
-            raise self._bad_status(ref, reference, fetched, what="manifest")
+            raise bad_status(ref, reference, fetched, what="manifest")
         try:
             media_type, document = decode_manifest(
                 fetched.body, fetched.headers.get("Content-Type", "")
             )
         except ManifestFormatError as error:
             raise RegistryProtocolError(
-                f"registry {host} sent an invalid manifest for {_name(ref, reference)}: {error}",
+                f"registry {host} sent an invalid manifest for "
+                f"{display_name(ref, reference)}: {error}",
                 registry=host,
             ) from None
         if media_type in SCHEMA1_TYPES:
@@ -298,113 +230,3 @@ class RegistryClient:
                 f"{ref.full_name}: {error}",
                 registry=ref.registry,
             ) from None
-
-    async def _fetch(
-        self, ref: ImageReference, method: str, url: URL, *, limit: int
-    ) -> tuple[Fetched, Authorization]:
-        """A manifest request, answering one auth challenge if the registry sends it."""
-        host, remote = ref.registry, ref.remote
-        authorization = await self._auth.authorization(host, remote)
-        for challenged in (False, True):
-            fetched = await self._transport.fetch(
-                host, method, url, headers=_headers(authorization, ACCEPT), limit=limit
-            )
-            if fetched.status not in (401, 403):
-                return fetched, authorization
-            if challenged or fetched.status == 403:
-                break
-            challenges = fetched.headers.getall("WWW-Authenticate", [])
-            authorization = await self._auth.answer(host, remote, challenges, authorization)
-        raise self._auth.denied(host, remote, authorization)
-
-    @asynccontextmanager
-    async def _stream(self, ref: ImageReference, url: URL) -> AsyncIterator[aiohttp.ClientResponse]:
-        """A blob GET held open, answering one auth challenge if the registry sends it."""
-        host, remote = ref.registry, ref.remote
-        authorization = await self._auth.authorization(host, remote)
-        for challenged in (False, True):
-            async with self._transport.stream(
-                host, url, headers=_headers(authorization, None)
-            ) as response:
-                if response.status not in (401, 403):
-                    yield response
-                    return
-                status = response.status
-                challenges = response.headers.getall("WWW-Authenticate", [])
-            if challenged or status == 403:
-                break
-            authorization = await self._auth.answer(host, remote, challenges, authorization)
-        raise self._auth.denied(host, remote, authorization)
-
-    def _base(self, ref: ImageReference) -> URL:
-        return self._transport.base_url(ref.registry) / "v2" / ref.remote
-
-    def _manifest_url(self, ref: ImageReference, reference: str) -> URL:
-        return self._base(ref) / "manifests" / reference
-
-    def _not_found(self, ref: ImageReference, reference: str, fetched: Fetched) -> ManifestUnknown:
-        if "NAME_UNKNOWN" in _error_codes(fetched.body):
-            message = f"repository {ref.registry}/{ref.remote} not found in registry {ref.registry}"
-        else:
-            message = f"manifest for {_name(ref, reference)} not found in registry {ref.registry}"
-        return ManifestUnknown(message, registry=ref.registry)
-
-    def _bad_status(
-        self, ref: ImageReference, reference: str, fetched: Fetched, *, what: str
-    ) -> ManifestUnknown | RegistryProtocolError:
-        host = ref.registry
-        if fetched.status == 404 and what == "manifest":
-            return self._not_found(ref, reference, fetched)
-        if fetched.status == 404:
-            return ManifestUnknown(
-                f"{what} {reference} of {ref.registry}/{ref.remote} not found in registry {host}",
-                registry=host,
-            )
-        detail = "; ".join(_error_codes(fetched.body).values())
-        return RegistryProtocolError(
-            f"registry {host} answered HTTP {fetched.status} for the {what} of "
-            f"{_name(ref, reference)}" + (f": {detail}" if detail else ""),
-            registry=host,
-        )
-
-    def _too_large(
-        self, ref: ImageReference, descriptor: Descriptor, limit: int, max_bytes: int | None
-    ) -> LayerLimitExceeded:
-        if max_bytes is not None and limit == max_bytes:
-            reason = f"more than the {max_bytes}-byte limit"
-        else:
-            reason = f"more than the {descriptor.size} bytes its descriptor declares"
-        return LayerLimitExceeded(
-            f"blob {descriptor.digest} from registry {ref.registry} is {reason}",
-            registry=ref.registry,
-        )
-
-
-def _headers(authorization: Authorization, accept: str | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if accept:
-        headers["Accept"] = accept
-    if authorization.header:
-        headers["Authorization"] = authorization.header
-    return headers
-
-
-def _name(ref: ImageReference, reference: str) -> str:
-    separator = "@" if digests.is_supported_digest(reference) else ":"
-    return f"{ref.registry}/{ref.remote}{separator}{reference}"
-
-
-def _error_codes(body: bytes) -> dict[str, str]:
-    """The distribution error codes of an error answer, with their messages."""
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return {}
-    errors = document.get("errors") if isinstance(document, dict) else None
-    if not isinstance(errors, list):
-        return {}
-    return {
-        str(error.get("code")): str(error.get("message") or error.get("code"))
-        for error in errors
-        if isinstance(error, dict) and error.get("code")
-    }

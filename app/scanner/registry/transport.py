@@ -56,6 +56,16 @@ class _Transient(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class _Request:
+    registry: str
+    method: str
+    url: URL
+    headers: Mapping[str, str]
+    data: Mapping[str, str] | None
+    streaming: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Fetched:
     """A whole (size-capped) answer."""
 
@@ -110,8 +120,10 @@ class Transport:
             ScanError: RegistryUnavailable, RegistryTimeout or RegistryProtocolError.
         """
 
+        request = _Request(registry, method, url, headers, data, streaming=False)
+
         async def attempt() -> Fetched:
-            response, held = await self._open(registry, method, url, headers, data, streaming=False)
+            response, held = await self._open(request)
             async with held:
                 success = response.status < 300
                 try:
@@ -132,9 +144,8 @@ class Transport:
 
         Failures while the body is read are not retried: the caller already has part of it.
         """
-        response, held = await self._retrying(
-            registry, lambda: self._open(registry, "GET", url, headers, None, streaming=True)
-        )
+        request = _Request(registry, "GET", url, headers, None, streaming=True)
+        response, held = await self._retrying(registry, lambda: self._open(request))
         async with held:
             try:
                 yield response
@@ -172,24 +183,15 @@ class Transport:
             retry_after=failure.retry_after,
         )
 
-    async def _open(
-        self,
-        registry: str,
-        method: str,
-        url: URL,
-        headers: Mapping[str, str],
-        data: Mapping[str, str] | None,
-        *,
-        streaming: bool,
-    ) -> tuple[aiohttp.ClientResponse, AsyncExitStack]:
+    async def _open(self, request: _Request) -> tuple[aiohttp.ClientResponse, AsyncExitStack]:
         """One attempt: take the registry's slot, send (following redirects).
 
         Returns the answer and what to exit to release it and the slot.
         """
         held = AsyncExitStack()
-        await held.enter_async_context(self._semaphore(registry))
+        await held.enter_async_context(self._semaphore(request.registry))
         try:
-            response = await self._follow(registry, method, url, headers, data, streaming=streaming)
+            response = await self._follow(request)
         except BaseException:
             await held.aclose()
             raise
@@ -201,21 +203,13 @@ class Transport:
             raise _Transient(reason, retry_after)
         return response, held
 
-    async def _follow(
-        self,
-        registry: str,
-        method: str,
-        url: URL,
-        headers: Mapping[str, str],
-        data: Mapping[str, str] | None,
-        *,
-        streaming: bool,
-    ) -> aiohttp.ClientResponse:
+    async def _follow(self, request: _Request) -> aiohttp.ClientResponse:
         # Redirects are followed here rather than by aiohttp so that it is plain that the
         # Authorization header never leaves the origin it was meant for (blob storage hosts).
-        timeout = self._stream_timeout if streaming else self._timeout
+        registry, method, url, data = request.registry, request.method, request.url, request.data
+        timeout = self._stream_timeout if request.streaming else self._timeout
         origin = url.origin()
-        sent: dict[str, str] = dict(headers)
+        sent: dict[str, str] = dict(request.headers)
         for _ in range(MAX_REDIRECTS + 1):
             try:
                 response = await self._client().request(

@@ -17,24 +17,19 @@ from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from app.config import Settings
+from app.composition import build_images, build_matcher, scan_limits
 from app.keys import DB, IMAGES, RESCANS, SCANS, SETTINGS, WATCHES
 from app.metrics import METRICS, register_counters
-from app.scanner.layers import LayerLimits
 from app.scanner.registry import RegistryClient
-from app.services.images import ImageService
-from app.services.metadata_cache import MetadataCache
-from app.services.ranking import RiskRanker
+from app.services.caches import TtlCache
 from app.services.rematching import Rematcher
 from app.services.rescan import RescanService
-from app.services.scanning import ScanLimits, ScanService
-from app.services.vuln_matching import VulnerabilityMatcher
+from app.services.scanning import ScanService
 from app.services.watched import WatchService
 from app.workers.rescan import run_rescans
-from storage.images import ImageRepository
+from schemas.image import normalize_image
 from storage.leases import LeaseRepository
 from storage.mongo import ensure_indexes, open_client
-from storage.vulnerabilities import VulnerabilityRepository
 from storage.watched import WatchedImageRepository
 
 logger = logging.getLogger(__name__)
@@ -85,44 +80,6 @@ async def _retry_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         await asyncio.sleep(INDEX_RETRY_S)
 
 
-def build_image_service(db: AsyncDatabase[dict[str, Any]], settings: Settings) -> ImageService:
-    return build_images(db, settings)[0]
-
-
-def build_images(
-    db: AsyncDatabase[dict[str, Any]], settings: Settings
-) -> tuple[ImageService, ImageRepository]:
-    repo = ImageRepository(db, max_time_ms=settings.query_timeout_ms)
-    service = ImageService(
-        repo=repo,
-        ranker=RiskRanker(repo.distinct_risk_scores),
-        regex_max_length=settings.regex_max_length,
-    )
-    return service, repo
-
-
-async def rematch_stored_images(db: AsyncDatabase[dict[str, Any]], settings: Settings) -> int:
-    """After a feed import: every image our scanner stored, matched against the new feed."""
-    images, repo = build_images(db, settings)
-    matcher = VulnerabilityMatcher(
-        VulnerabilityRepository(db, max_time_ms=settings.query_timeout_ms)
-    )
-    return await Rematcher(images=images, repo=repo, matcher=matcher).rematch_all()
-
-
-def scan_limits(settings: Settings) -> ScanLimits:
-    return ScanLimits(
-        max_concurrent=settings.max_concurrent_scans,
-        slot_wait_s=settings.scan_queue_wait_s,
-        timeout_s=settings.scan_timeout_s,
-        layers=LayerLimits(
-            max_compressed_bytes=settings.max_layer_bytes,
-            max_inflated_bytes=settings.max_inflated_layer_bytes,
-            max_files=settings.max_layer_files,
-        ),
-    )
-
-
 def owner_id() -> str:
     """Who holds a lease: this host and process, unique across restarts."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -135,18 +92,17 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
     images, repo = build_images(db, settings)
     app[IMAGES] = images
     interval = timedelta(seconds=settings.reprocess_interval_s or 4 * 3600.0)
-    matcher = VulnerabilityMatcher(
-        VulnerabilityRepository(db, max_time_ms=settings.query_timeout_ms)
-    )
-    rematcher = Rematcher(images=images, repo=repo, matcher=matcher)
+    matcher = build_matcher(db, settings)
+    rematcher = Rematcher(images=images, repo=repo, matcher=matcher, normalize=normalize_image)
     async with RegistryClient(settings.registry) as registry:
         scans = ScanService(
             images=images,
             repo=repo,
             registry=registry,
             matcher=matcher,
-            metadata_cache=MetadataCache(),
+            metadata_cache=TtlCache(),
             rematcher=rematcher,
+            normalize=normalize_image,
             limits=scan_limits(settings),
         )
         app[SCANS] = scans

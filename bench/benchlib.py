@@ -46,7 +46,7 @@ def add_repo_to_path() -> None:
 
 
 def free_port() -> int:
-    from app.local_store import free_port as pick
+    from app.cli.local_store import free_port as pick
 
     return pick(LOOPBACK)
 

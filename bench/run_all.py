@@ -739,7 +739,7 @@ def write_results(path: Path, text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     cfg, results_path, quick = _parse(argv)
-    from app.local_store import start_local_store
+    from app.cli.local_store import start_local_store
 
     if cfg.render_only:
         write_results(results_path, render(json.loads((WORK / "results.json").read_text())))

@@ -1704,7 +1704,7 @@ async def run(cfg: Config) -> dict[str, Any]:
     store = None
     try:
         registry, registry_process = start_registry(workdir / "registry")
-        from app.local_store import start_local_store
+        from app.cli.local_store import start_local_store
 
         store = start_local_store(workdir / "store")
         config = image_config(recipe.layers, labels={"org.example.build": "bench"})

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.config import Settings
-from app.local_store import LocalStore, start_local_store
+from app.cli.local_store import LocalStore, start_local_store
 from app.main import create_app
 from storage.mongo import open_client
 from tests.support.stores import MONGODB, MONGOMOCK, NX, MongomockDatabase

@@ -8,10 +8,10 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from app.cli.seed_data import generate_images
 from app.config import Settings
 from app.keys import IMAGES
 from app.main import create_app
-from app.seeding import generate_images
 from schemas.image import normalize_image
 from tests.api.test_images import check
 from tests.support.swagger import validate_definition

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from app.cli.local_store import LocalStore
+from app.cli.seed_data import generate_images, write_ndjson
 from app.config import Settings
-from app.local_store import LocalStore
 from app.main import create_app
-from app.seeding import generate_images, write_ndjson
 from storage.mongo import open_client
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from app import vulndb_import
+from app.cli import vulndb
+from app.cli.local_store import LocalStore
+from app.composition import build_images
 from app.config import Settings
-from app.local_store import LocalStore
-from app.resources import build_images
 from schemas.image import normalize_image
 from storage.mongo import open_client
 
@@ -182,7 +182,7 @@ async def test_stored_scans_are_rematched_after_a_changed_import_only(
     await images.upsert([stored])
 
     feed = write_dir(tmp_path / "feed", RECORDS)
-    assert await vulndb_import.run_vulndb_import(settings, feed, progress=False) == 0
+    assert await vulndb.run_vulndb_import(settings, feed, progress=False) == 0
     assert "1 images rematched" in capsys.readouterr().out
     image = await images.get(digest)
     [vuln] = image["scan"]["components"][0]["vulns"]
@@ -190,5 +190,5 @@ async def test_stored_scans_are_rematched_after_a_changed_import_only(
     assert vuln["fixedBy"] == "2.32.0"
     assert image["scan"]["dataSource"]["name"].startswith("OSV feed ")
 
-    assert await vulndb_import.run_vulndb_import(settings, feed, progress=False) == 0
+    assert await vulndb.run_vulndb_import(settings, feed, progress=False) == 0
     assert "rematched" not in capsys.readouterr().out

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.resources import rematch_stored_images
+from app.composition import rematch_stored_images
 from app.scanner.registry.settings import RegistrySettings
-from app.vulndb_import import import_feed
+from app.cli.vulndb import import_feed
 from tests.support.sample_images import write_feed
 
 

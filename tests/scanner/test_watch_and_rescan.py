@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.main import create_app
-from app.vulndb_import import import_feed
+from app.cli.vulndb import import_feed
 from tests.scanner.scan_support import eventually, load_feed, metric, scan_settings, unique_repo
 from tests.support.registry import RunningRegistry
 from tests.support.sample_images import FEED_V1, FEED_V2, push_alpine, push_debian, write_feed

@@ -17,7 +17,7 @@ import pytest
 from cvss import CVSS2, CVSS3  # type: ignore[import-untyped]
 from univers import versions
 
-from app.seeding import DEFAULT_NOW, generate_images, write_ndjson
+from app.cli.seed_data import DEFAULT_NOW, generate_images, write_ndjson
 
 SHA = re.compile(r"sha256:[0-9a-f]{64}")
 RFC3339_Z = re.compile(r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"')

@@ -29,10 +29,14 @@ def free_port(host: str = LOOPBACK) -> int:
 
 
 def _executable() -> str:
+    # nx-27017 is an optional extra (`local`): looked for only when a local store is started.
     beside = Path(sys.executable).with_name("nx-27017")
     found = str(beside) if beside.exists() else shutil.which("nx-27017")
     if not found:
-        raise LocalStoreError("nx-27017 is not installed; run `make run` or pip install nx-27017")
+        raise LocalStoreError(
+            "nx-27017 is not installed; the local store needs the optional extra: "
+            "pip install 'image-service[local]'"
+        )
     return found
 
 
@@ -42,7 +46,6 @@ class LocalStore:
 
     process: subprocess.Popen[bytes]
     port: int
-    data_dir: Path
 
     @property
     def uri(self) -> str:
@@ -80,7 +83,7 @@ def start_local_store(
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     log.close()
-    store = LocalStore(process=process, port=port, data_dir=data_dir)
+    store = LocalStore(process=process, port=port)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:

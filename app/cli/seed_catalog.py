@@ -1,4 +1,4 @@
-"""Catalogue of the synthetic world behind app.seeding: word lists, packages and advisories."""
+"""Catalogue of the synthetic world behind seed_data: word lists, packages and advisories."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
-from app import seed_catalog as cat
-from app.seed_catalog import DAY
+from app.cli import seed_catalog as cat
+from app.cli.seed_catalog import DAY
 
 Doc = dict[str, Any]
 OsEntry = tuple[str, str, tuple[str, ...], tuple[str, str], str]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from itertools import islice
 
+from app.cli.seed_data import generate_images, write_ndjson
+from app.composition import build_images
 from app.config import Settings
-from app.resources import build_image_service
-from app.seeding import generate_images, write_ndjson
 from schemas.image import normalize_image
 from storage.mongo import ensure_indexes, open_client
 
@@ -33,7 +33,7 @@ async def run_seed(settings: Settings, count: int, seed: int, profile: str) -> i
     try:
         db = client[settings.database]
         await ensure_indexes(db)
-        service = build_image_service(db, settings)
+        service, _ = build_images(db, settings)
         inserted = updated = 0
         while batch := [normalize_image(image) for image in islice(images, _BATCH[profile])]:
             result = await service.upsert(batch)

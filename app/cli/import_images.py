@@ -19,8 +19,8 @@ from marshmallow import ValidationError
 from pymongo.errors import PyMongoError
 from tqdm import tqdm
 
+from app.composition import build_images
 from app.config import Settings
-from app.resources import build_image_service
 from schemas.image import normalize_image
 from storage.errors import StorageError
 from storage.mongo import ensure_indexes, open_client
@@ -59,16 +59,16 @@ def image_from_line(line: bytes) -> dict[str, Any]:
         data = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    if "error" in data and "result" not in data:
-        raise ValueError(f"export error line: {orjson.dumps(data['error']).decode()[:200]}")
-    if "result" in data:
-        image = (data.get("result") or {}).get("image")
-        if not isinstance(image, dict):
+    match data:
+        case {"result": {"image": dict() as image}}:
+            return image
+        case {"result": _}:
             raise ValueError("export line without result.image")
-        return image
-    return data
+        case {"error": error}:
+            raise ValueError(f"export error line: {orjson.dumps(error).decode()[:200]}")
+        case dict():
+            return data
+    raise ValueError("not a JSON object")
 
 
 def _reason(error: ValidationError) -> str:
@@ -159,7 +159,7 @@ async def _write(
     try:
         db = client[settings.database]
         await ensure_indexes(db)
-        service = build_image_service(db, settings)
+        service, _ = build_images(db, settings)
         for batch in _spooled(spool, max(1, batch_size)):
             result = await service.upsert(batch, keep_last_updated=True)
             inserted += result.inserted

@@ -11,8 +11,6 @@ from pathlib import Path
 
 from app.config import Settings, SettingsError, load_settings
 
-logger = logging.getLogger(__name__)
-
 LOCAL_STORE_PORT = 27017
 
 
@@ -69,14 +67,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _configure_logging(settings.log_level)
     if args.command == "serve":
-        return _serve(settings, args)
+        from app.cli.serve import run_serve
+
+        return run_serve(
+            settings,
+            host=args.host,
+            port=args.port,
+            local_store=args.local_store,
+            local_store_port=args.local_store_port,
+        )
     if args.command == "vulndb":
         return _vulndb(settings, args)
     if args.command == "import":
-        from app.importer import run_import
+        from app.cli.import_images import run_import
 
         return asyncio.run(run_import(settings, args.path, args.skip_invalid, args.batch_size))
-    from app.seeder import run_seed, write_seed
+    from app.cli.seed import run_seed, write_seed
 
     if args.count < 0:
         print("image-service seed: --count must be >= 0", file=sys.stderr)
@@ -87,39 +93,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _vulndb(settings: Settings, args: argparse.Namespace) -> int:
-    from app.vulndb_import import run_vulndb_import
+    from app.cli.vulndb import run_vulndb_import
 
     if not args.path.exists():  # said before trying to reach the database
         print(f"image-service vulndb import: {args.path} does not exist", file=sys.stderr)
         return 2
     return asyncio.run(run_vulndb_import(settings, args.path, progress=not args.no_progress))
-
-
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from app.local_store import LocalStoreError, start_local_store
-    from app.main import create_app
-
-    settings = settings.with_overrides(host=args.host, port=args.port)
-    store = None
-    if args.local_store is not None:
-        try:
-            store = start_local_store(args.local_store, port=args.local_store_port)
-        except LocalStoreError as exc:
-            print(f"image-service: {exc}", file=sys.stderr)
-            return 1
-        settings = settings.with_overrides(mongodb_uri=store.uri + settings.database)
-    try:
-        web.run_app(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            shutdown_timeout=30,
-            access_log=None,
-            print=lambda text: logger.info("%s", text.strip()),
-        )
-    finally:
-        if store is not None:
-            store.stop()
-    return 0

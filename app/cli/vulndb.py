@@ -20,8 +20,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 from tqdm import tqdm
 
+from app.composition import rematch_stored_images
 from app.config import Settings
-from app.resources import rematch_stored_images
 from app.scanner.vulns.matching import is_supported
 from app.scanner.vulns.osv import Advisory, OsvError, parse_record, record_ecosystems
 from storage.errors import StorageError
@@ -39,14 +39,11 @@ class FeedInputError(Exception):
 class ImportReport:
     files: int = 0
     records: int = 0  # valid OSV records, withdrawn ones included
-    withdrawn: int = 0
     advisories: int = 0  # (ecosystem, package) entries stored or compared
-    unsupported: int = 0  # entries of ecosystems the matcher cannot compare
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     counts: ImportCounts = field(default_factory=lambda: ImportCounts(0, 0, 0, 0))
     old_version: str | None = None
     new_version: str = ""
-    ecosystems: dict[str, int] = field(default_factory=dict)  # stored advisories per ecosystem
 
     @property
     def changed(self) -> bool:
@@ -82,7 +79,6 @@ async def import_feed(
     state = await repo.set_feed(imported_at=clock())
     report.old_version = None if old is None else old.version
     report.new_version = state.version
-    report.ecosystems = state.ecosystems
     return report
 
 
@@ -143,14 +139,11 @@ def _advisories(
                 report.invalid.append((name, str(exc)))
                 continue
             report.records += 1
-            report.withdrawn += bool(record.get("withdrawn"))
             covered.update(e for e in record_ecosystems(record) if is_supported(e))
             for advisory in advisories:
                 if is_supported(advisory["ecosystem"]):
                     report.advisories += 1
                     yield advisory
-                else:
-                    report.unsupported += 1
 
 
 def _nothing_usable(path: Path, report: ImportReport) -> str:

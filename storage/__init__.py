@@ -1,0 +1,19 @@
+"""MongoDB repositories (`images`, `watched_images`, `leases`, `vulnerabilities`) and, in
+`storage.query`, the search language: parser, filters, sort plans, indexes and `_search` copies.
+
+Workarounds for the local store nx-27017 (MongoDB wire protocol on SQLite, used by `make run`
+and the tests). Each is marked by a comment starting `nx-27017:` that says what MongoDB would
+allow instead (`grep -rn "nx-27017:" storage`):
+
+- sort tie-breaker `_search.sha`, not `_id` (compound indexes with `_id`): query/sorting.py
+- `_search.pairs` one flat array of (component, vulnerability) rows, no nested `$elemMatch`
+  or dotted paths through arrays: query/search_doc.py
+- an anchored regex alternation instead of `$or` inside `$elemMatch`: query/translate.py
+- negative-lookahead regexes instead of `$not`/`$nor` inside `$elemMatch`: query/translate.py
+- a range instead of `$in` inside `$elemMatch` for enum sets (a set with a gap still uses
+  `$in`): query/translate.py
+- the `count` command instead of count_documents or `$match`+`$count`: images.py
+- reads are always an aggregate with flat `$project` aliases (a dotted find projection comes
+  back flat): images.py
+- dates kept in sub-documents (a top-level date `$set` becomes a string): watched.py, leases.py
+"""

@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 Doc = dict[str, Any]
 Filter = Mapping[str, Any]
 
-# Fields a ListImage needs, nothing from the scan; nested values come out under flat names.
+# Fields a ListImage needs, nothing from the scan; nested values come out under flat names
+# (a `$project` of `find_page`'s pipeline).
 LIST_PROJECTION: dict[str, Any] = {
     "fullName": "$name.fullName",
     "created": "$metadata.v1.created",
@@ -70,7 +71,10 @@ class Page:
 
 
 class ImageRepository:
-    """Reads and writes image documents; every query carries a time limit."""
+    """Reads and writes image documents.
+
+    Every read carries a time limit (`maxTimeMS`); deletes and the upsert's bulk writes do not.
+    """
 
     def __init__(self, db: AsyncDatabase[Doc], *, max_time_ms: int) -> None:
         self._db = db
@@ -78,8 +82,9 @@ class ImageRepository:
         self._max_time_ms = max_time_ms
 
     async def count(self, flt: Filter) -> int:
-        # The count command: one round trip, index-covered where it can be; the local
-        # stand-in also evaluates date filters correctly here (not in $match+$count).
+        # The count command: one round trip, index-covered where it can be.
+        # nx-27017: count_documents runs `$match`+`$group` in Python (slow) and `$match`+`$count`
+        # misreads date filters; MongoDB would take count_documents(flt, maxTimeMS=…).
         command = {"count": IMAGES, "query": dict(flt), "maxTimeMS": self._max_time_ms}
         reply = await guarded(lambda: self._db.command(command))
         return int(reply["n"])
@@ -149,6 +154,9 @@ class ImageRepository:
 
         Always a pipeline: `$match` + `$sort` + `$skip` + `$limit` is planned like a find
         (indexes included), and `$project` may compute flat fields from nested paths.
+        nx-27017: a find() with a dotted projection answers under flat dotted keys, so even a
+        plain sort is a pipeline with flat `$project` aliases; MongoDB would take find() with
+        the projection, and nested results, whenever the plan computes no sort key.
         """
         pipeline = self._sort_pipeline(flt, plan)
         if page.skip:

@@ -22,7 +22,8 @@ class LeaseRepository:
     async def acquire(self, job: str, owner: str, *, ttl: timedelta, now: datetime) -> bool:
         """Take or renew the lease; False while another owner holds an unexpired one."""
         free_or_ours = {"_id": job, "$or": [{"owner": owner}, {"term.expiresAt": {"$lte": now}}]}
-        # the times as one sub-document: nx-27017 keeps dates there (not at the top level)
+        # nx-27017: a top-level date `$set` is stored as a string, dates in a sub-document keep
+        # their type; MongoDB would take top-level `expiresAt`/`renewedAt`.
         update = {"$set": {"owner": owner, "term": {"expiresAt": now + ttl, "renewedAt": now}}}
         try:
             doc = await self._leases.find_one_and_update(

@@ -34,8 +34,9 @@ class WatchedImageRepository:
     `schedule.next` is when a rescan is due; claiming a name moves it forward atomically, so
     one name is rescanned by one process per interval however many are running. The last
     check's time, digest and error are `check.*`. Times are written as whole sub-documents
-    (`$set` of `schedule`, `check`): nx-27017 turns a top-level date set on an existing
-    document into a string, while dates inside a sub-document keep their type.
+    (`$set` of `schedule`, `check`).
+    nx-27017: a top-level date `$set` on an existing document is stored as a string, while dates
+    inside a sub-document keep their type; MongoDB would take top-level dates set one by one.
     """
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], *, max_time_ms: int) -> None:

@@ -10,9 +10,9 @@ from storage.query.fields import Field, Kind, Level, lookup
 from storage.query.search_keys import PAIRS, ComponentKey, ImageKey
 
 AGGREGATIONS = ("UNSET", "COUNT", "MIN", "MAX")
-# Ties break on the lower-cased digest, i.e. in `_id` order. nx-27017: a compound index that
-# contains `_id` is corrupted there, and the sorts need compound indexes with the tie-breaker;
-# MongoDB would take `_id` itself.
+# Ties break on the lower-cased digest, i.e. in `_id` order.
+# nx-27017: a compound index that contains `_id` is corrupted there, and the sorts need compound
+# indexes ending in the tie-breaker (indexes.py); MongoDB would take `_id` itself.
 TIE_BREAKER = ImageKey.SHA.path
 DEFAULT_SORT: list[tuple[str, int]] = [("lastUpdated", 1), (TIE_BREAKER, 1)]
 # Computed per image by `$addFields`, suffixed with the sort key's position:

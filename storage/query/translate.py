@@ -161,8 +161,9 @@ def _text(path: str, text: Text, *, inner: bool, array: bool) -> Cond:
 
     Negated prefix/regex matches use ``$nor`` on scalar image fields. Inside ``$elemMatch`` and
     on string arrays they become a negative-lookahead ``$regex`` instead: the same meaning on
-    these always-string values. nx-27017: ``$not``/``$nor`` inside ``$elemMatch`` match nothing
-    there; MongoDB would take ``{"$not": {"$regex": …}}``.
+    these always-string values.
+    nx-27017: ``$not``/``$nor`` inside ``$elemMatch`` match nothing there; MongoDB would take
+    ``{"$not": {"$regex": …}}``.
     """
     if text.mode is TextMode.EXACT:
         expr: Cond = {"$ne": text.text} if text.negated else {"$eq": text.text}

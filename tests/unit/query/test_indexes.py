@@ -42,6 +42,6 @@ def test_every_index_comes_from_a_registry_field_or_a_sort() -> None:
 
 
 def test_no_index_includes_id() -> None:
-    # the local stand-in store corrupts a compound index that contains _id
+    # nx-27017 corrupts a compound index that contains _id (see TIE_BREAKER in sorting.py)
     for model in index_models():
         assert "_id" not in model.document["key"]

@@ -9,11 +9,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings
-from app.composition import rematch_stored_images
-from app.scanner.registry.settings import RegistrySettings
 from app.cli.vulndb import import_feed
-from tests.support.sample_images import write_feed
+from app.composition import rematch_stored_images
+from app.config import Settings
+from app.scanner.registry.settings import RegistrySettings
+from tests.support.oci.samples import write_feed
 
 
 def scan_settings(*hosts: str, **overrides: Any) -> Settings:

@@ -14,8 +14,8 @@ from app.keys import RESCANS
 from app.main import create_app
 from storage.mongo import WATCHED_IMAGES
 from tests.scanner.scan_support import scan_settings, unique_repo
+from tests.support.oci.samples import push_alpine, push_debian
 from tests.support.registry import RunningRegistry
-from tests.support.sample_images import push_alpine, push_debian
 
 
 async def test_leader_with_a_stale_cache_keeps_the_digest_the_registry_reports(

@@ -10,8 +10,8 @@ import pytest
 
 from app.main import create_app
 from tests.scanner.scan_support import load_feed, metric, scan_settings, unique_repo
+from tests.support.oci.samples import FEED_V1, FEED_V2, push_alpine, push_debian
 from tests.support.registry import RunningRegistry
-from tests.support.sample_images import FEED_V1, FEED_V2, push_alpine, push_debian
 from tests.support.swagger import assert_all_fields_present, validate_definition
 
 

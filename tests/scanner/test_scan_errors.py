@@ -24,8 +24,8 @@ from tests.support.oci import (
     push_schema1,
     zero_file_tar_chunks,
 )
+from tests.support.oci.samples import FEED_V1, alpine_layers, push_alpine, push_debian
 from tests.support.registry import RunningRegistry, free_port
-from tests.support.sample_images import FEED_V1, alpine_layers, push_alpine, push_debian
 
 
 @pytest.fixture

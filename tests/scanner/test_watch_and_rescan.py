@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from app.main import create_app
 from app.cli.vulndb import import_feed
+from app.main import create_app
 from tests.scanner.scan_support import eventually, load_feed, metric, scan_settings, unique_repo
+from tests.support.oci.samples import FEED_V1, FEED_V2, push_alpine, push_debian, write_feed
 from tests.support.registry import RunningRegistry
-from tests.support.sample_images import FEED_V1, FEED_V2, push_alpine, push_debian, write_feed
 
 
 async def scan(client: Any, name: str) -> Any:

@@ -6,7 +6,7 @@ import json
 
 from app.scanner.layers import LayerFindings, assemble, read_layer
 from app.scanner.model import InstalledPackage, Inventory, OperatingSystem
-from tests.support.tarballs import (
+from tests.support.oci.tarballs import (
     DIGEST,
     OCI_GZIP,
     Entry,

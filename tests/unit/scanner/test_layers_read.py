@@ -17,7 +17,7 @@ from app.scanner.layers import LayerFindings, LayerLimits, read_layer
 from app.scanner.layers.findings import Directory, OsRelease, PackageFile, Symlink, Unreadable
 from app.scanner.layers.reader import READER_THREAD_PREFIX
 from app.scanner.model import OperatingSystem
-from tests.support.tarballs import (
+from tests.support.oci.tarballs import (
     DIGEST,
     DOCKER_GZIP,
     OCI_GZIP,

@@ -1,4 +1,5 @@
-"""Hand-built layer blobs: tar entries (whiteouts included), gzip, zstd, and chunked delivery."""
+"""Hand-made layer bytes for the layer reader's unit tests: tar entries (whiteouts included),
+gzip, zstd, and chunked delivery. Unlike `layers`, entries may be odd (fifos, GNU format)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,18 @@ from typing import Literal
 
 import zstandard
 
-OCI_TAR = "application/vnd.oci.image.layer.v1.tar"
-OCI_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-OCI_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
-DOCKER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+from tests.support.oci.media_types import (
+    DOCKER_LAYER_GZIP,
+    OCI_LAYER_GZIP,
+    OCI_LAYER_TAR,
+    OCI_LAYER_ZSTD,
+)
+
+# the short names the layer reader's tests use
+OCI_TAR = OCI_LAYER_TAR
+OCI_GZIP = OCI_LAYER_GZIP
+OCI_ZSTD = OCI_LAYER_ZSTD
+DOCKER_GZIP = DOCKER_LAYER_GZIP
 DIGEST = "sha256:" + "d" * 64
 
 

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.support.oci import Blob, LayerBuilder, PushedImage, image_config, push_image
+from tests.support.oci.layers import Blob, LayerBuilder
+from tests.support.oci.manifests import image_config
+from tests.support.oci.push import PushedImage, push_image
 from tests.support.registry import RunningRegistry
 
 DEBIAN_OS_RELEASE = b"""PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"

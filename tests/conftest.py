@@ -9,13 +9,21 @@ from typing import Any
 
 import pytest
 
-from app.config import Settings
 from app.cli.local_store import LocalStore, start_local_store
+from app.config import Settings
 from app.main import create_app
 from storage.mongo import open_client
 from tests.support.stores import MONGODB, MONGOMOCK, NX, MongomockDatabase
+from tests.support.swagger import missing_swagger, uses_swagger
 
 STORES = [MONGOMOCK, NX] + ([MONGODB] if os.environ.get("TEST_MONGODB_URI") else [])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One clear failure, before any test runs, when tests that need the swagger cannot read it."""
+    modules = {getattr(item, "module", None) for item in items} - {None}
+    if any(uses_swagger(module) for module in modules) and (problem := missing_swagger()):
+        pytest.exit(problem, returncode=1)
 
 
 @pytest.fixture(scope="session")

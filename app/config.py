@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from app.scanner.registry.settings import RegistrySettings, registry_settings_from_env
@@ -47,7 +48,7 @@ class Settings:
     reprocess_interval_s: float = 4 * 3600.0
     lease_ttl_s: float = 60.0
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Callable
+from typing import IO, cast
 
 import zstandard
 
@@ -108,8 +109,9 @@ class GzipInflater:
 
 def zstd_inflater(source: ChunkReader) -> Callable[[int], bytes]:
     """A reader of zstd data across frames (raises zstandard.ZstdError on bad data)."""
+    # ChunkReader has the one method the reader calls, `read`
     reader = zstandard.ZstdDecompressor().stream_reader(
-        source, read_size=_INPUT_STEP, read_across_frames=True, closefd=False
+        cast("IO[bytes]", source), read_size=_INPUT_STEP, read_across_frames=True, closefd=False
     )
     return reader.read
 

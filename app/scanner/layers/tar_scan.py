@@ -100,7 +100,8 @@ def _walk(stream: InflatedStream, findings: LayerFindings, limits: LayerLimits) 
 
 def _walk_members(archive: tarfile.TarFile, findings: LayerFindings, limits: LayerLimits) -> None:
     while (member := archive.next()) is not None:
-        archive.members.clear()  # keep no TarInfo for entries already passed
+        # keep no TarInfo for entries already passed (`members` is real, but not in the stubs)
+        archive.members.clear()  # type: ignore[attr-defined]
         findings.file_count += 1
         if findings.file_count > limits.max_files:
             raise LayerLimitExceeded(

@@ -23,6 +23,10 @@ VERSION_CLASSES: dict[str, type[Version]] = {
     "PyPI": PypiVersion,
     "npm": SemverVersion,
 }
+# What a version is parsed by: its ecosystem's family, or SemVer in a SEMVER range of any
+# ecosystem (a key no family can equal: families end before the first ":").
+_SEMVER_RANGE = ":SEMVER"
+_ORDERINGS: dict[str, type[Version]] = {**VERSION_CLASSES, _SEMVER_RANGE: SemverVersion}
 _UNBOUNDED = "*"  # a `limit` of "*" means no limit
 
 
@@ -48,17 +52,14 @@ def is_supported(ecosystem: str) -> bool:
 
 def parse_version(ecosystem: str, text: str, range_type: str = "ECOSYSTEM") -> Version | None:
     """The version in the ecosystem's ordering (SemVer for SEMVER ranges), or None."""
-    if range_type == "SEMVER":
-        cls: type[Version] | None = SemverVersion
-    else:
-        cls = VERSION_CLASSES.get(ecosystem_family(ecosystem))
-    return None if cls is None else _parse(cls, text)
+    ordering = _SEMVER_RANGE if range_type == "SEMVER" else ecosystem_family(ecosystem)
+    return _parse(ordering, text) if ordering in _ORDERINGS else None
 
 
 @lru_cache(maxsize=65536)
-def _parse(cls: type[Version], text: str) -> Version | None:
+def _parse(ordering: str, text: str) -> Version | None:
     try:
-        return cls(text)
+        return _ORDERINGS[ordering](text)
     except ValueError:  # univers' InvalidVersion, and stray parser errors
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager
 
 from app.scanner.errors import DigestMismatch, LayerLimitExceeded, RegistryProtocolError
 from app.scanner.model import Descriptor
@@ -13,7 +14,7 @@ from app.scanner.registry.authorized import AuthorizedRequests
 from app.scanner.registry.transport import CHUNK_BYTES, Fetched
 
 
-class BlobStream:
+class BlobStream(AbstractAsyncContextManager["BlobStream"]):
     """A blob's bytes in chunks of about 64 KiB, checked against its digest at the end.
 
     Iterate to the end (the check raises there), or use `async with` so that stopping early
@@ -31,9 +32,6 @@ class BlobStream:
 
     async def aclose(self) -> None:
         await self._chunks.aclose()
-
-    async def __aenter__(self) -> BlobStream:
-        return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

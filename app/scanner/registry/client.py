@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -47,7 +48,7 @@ class _Manifest:
     authorization: Authorization
 
 
-class RegistryClient:
+class RegistryClient(AbstractAsyncContextManager["RegistryClient"]):
     """An OCI distribution v2 client holding one HTTP session; close it (or use `async with`)."""
 
     def __init__(
@@ -68,9 +69,6 @@ class RegistryClient:
 
     async def close(self) -> None:
         await self._transport.close()
-
-    async def __aenter__(self) -> RegistryClient:
-        return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()

@@ -19,7 +19,7 @@ from pymongo.errors import BulkWriteError
 
 from storage import documents
 from storage.errors import ConcurrentUpdate, DocumentTooLarge
-from storage.mongo import IMAGES, guarded, translated_errors
+from storage.mongo import IMAGES, delete_by_ids, guarded, translated_errors
 from storage.query import DEFAULT_SORT, SortPlan
 
 logger = logging.getLogger(__name__)
@@ -181,14 +181,7 @@ class ImageRepository:
         return [row["_id"] for row in rows]
 
     async def delete_ids(self, ids: Sequence[str]) -> int:
-        if not ids:
-            return 0
-        deleted = 0
-        for start in range(0, len(ids), 1000):
-            chunk = list(ids[start : start + 1000])
-            result = await guarded(lambda c=chunk: self._images.delete_many({"_id": {"$in": c}}))
-            deleted += result.deleted_count
-        return deleted
+        return await delete_by_ids(self._images, ids, batch=1000)
 
     async def delete_matching(self, flt: Filter) -> int:
         result = await guarded(lambda: self._images.delete_many(dict(flt)))

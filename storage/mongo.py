@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
     AutoReconnect,
@@ -59,6 +61,18 @@ def open_client(uri: str, *, timeout_ms: int) -> AsyncMongoClient[dict[str, Any]
 async def ping(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Raises StoreUnavailable when the server does not answer."""
     await guarded(lambda: db.command("ping"))
+
+
+async def delete_by_ids(
+    collection: AsyncCollection[dict[str, Any]], ids: Sequence[str], *, batch: int
+) -> int:
+    """Delete documents by id, `batch` ids per `$in`; returns how many were deleted."""
+    deleted = 0
+    for start in range(0, len(ids), batch):
+        flt = {"_id": {"$in": list(ids[start : start + batch])}}
+        result = await guarded(functools.partial(collection.delete_many, flt))
+        deleted += result.deleted_count
+    return deleted
 
 
 async def guarded(call: Callable[[], Awaitable[T]]) -> T:

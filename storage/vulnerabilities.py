@@ -14,7 +14,13 @@ from pymongo import ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from storage.mongo import VULNDB_STATE, VULNERABILITIES, guarded, translated_errors
+from storage.mongo import (
+    VULNDB_STATE,
+    VULNERABILITIES,
+    delete_by_ids,
+    guarded,
+    translated_errors,
+)
 
 Doc = dict[str, Any]
 
@@ -188,13 +194,7 @@ class VulnerabilityRepository:
             )
             return [doc["_id"] async for doc in cursor if doc["_id"] not in seen]
 
-        ids = await guarded(stale)
-        deleted = 0
-        for start in range(0, len(ids), _BATCH):
-            chunk = ids[start : start + _BATCH]
-            result = await guarded(lambda c=chunk: self._vulns.delete_many({"_id": {"$in": c}}))
-            deleted += result.deleted_count
-        return deleted
+        return await delete_by_ids(self._vulns, await guarded(stale), batch=_BATCH)
 
     async def _summarize(self) -> tuple[str, dict[str, int]]:
         """The feed version and per-ecosystem counts, from one pass over the collection.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,10 +74,10 @@ class WatchedImageRepository:
         """Forget a watched name (exact match); removing an unknown name is not an error."""
         await guarded(lambda: self._watched.delete_one({"_id": name}))
 
-    async def due(self, now: datetime, *, limit: int) -> list[WatchedImage]:
+    async def due(self, now: datetime, *, limit: int) -> builtins.list[WatchedImage]:
         """Names whose rescan is due, longest waiting first."""
 
-        async def run() -> list[WatchedImage]:
+        async def run() -> builtins.list[WatchedImage]:
             cursor = self._watched.find(
                 _due(now), sort=[("check.at", 1)], limit=limit, max_time_ms=self._max_time_ms
             )

@@ -16,7 +16,6 @@ from storage.query.enums import (
 )
 from storage.query.errors import InvalidQuery
 from storage.query.search_keys import (
-    LABELS,
     LAYERS,
     PAIRS,
     ComponentKey,
@@ -93,7 +92,7 @@ def _image(
     label: str,
     kind: Kind,
     *,
-    query: str,
+    query: ImageKey | str,
     sort: str | None = None,
     sortable: bool = True,
     nullable: bool = False,
@@ -101,14 +100,15 @@ def _image(
     ranked: bool = False,
     index: str | None = None,
 ) -> Field:
-    """An image-level field: ``query`` is the queried path, ``sort`` the wire path sorted on
-    (the queried path when omitted)."""
+    """An image-level field: ``query`` is the queried path (or its ``_search`` key), ``sort``
+    the wire path sorted on (the queried path when omitted)."""
+    path = query.path if isinstance(query, ImageKey) else query
     return Field(
         label,
         kind,
         Level.IMAGE,
-        query,
-        sort_path=(sort or query) if sortable else None,
+        path,
+        sort_path=(sort or path) if sortable else None,
         sortable=sortable,
         nullable=nullable,
         sort_inverted=sort_inverted,
@@ -122,7 +122,7 @@ def _row(
     label: str,
     kind: Kind,
     *,
-    key: str,
+    key: ComponentKey | VulnKey | LayerKey,
     index: str | None = None,
     enum: EnumTable | None = None,
 ) -> Field:
@@ -137,81 +137,36 @@ _layer = functools.partial(_row, Level.LAYER)
 IMAGE_RISK_PRIORITY = "Image Risk Priority"
 
 _FIELDS: tuple[Field, ...] = (
-    # Image table.
-    _image(
-        "Image", Kind.STRING, query=ImageKey.FULL_NAME.path, sort="name.fullName", index="idx_full"
-    ),
-    _image(
-        "Image Registry",
-        Kind.STRING,
-        query=ImageKey.REGISTRY.path,
-        sort="name.registry",
-        index="idx_registry",
-    ),
-    _image(
-        "Image Remote",
-        Kind.STRING,
-        query=ImageKey.REMOTE.path,
-        sort="name.remote",
-        index="idx_remote",
-    ),
-    _image("Image Tag", Kind.STRING, query=ImageKey.TAG.path, sort="name.tag", index="idx_tag"),
-    _image("Image Sha", Kind.STRING, query=ImageKey.SHA.path, sort="_id", index="idx_sha"),
-    _image(
-        "Image Created Time",
-        Kind.DATE,
-        query="metadata.v1.created",
-        nullable=True,
-        index="idx_created",
-    ),
-    _image("Image User", Kind.STRING, query=ImageKey.USER.path, sort="metadata.v1.user"),
-    _image("Image Command", Kind.STRINGS, query=ImageKey.COMMAND.path, sort="metadata.v1.command"),
-    _image(
-        "Image Entrypoint",
-        Kind.STRINGS,
-        query=ImageKey.ENTRYPOINT.path,
-        sort="metadata.v1.entrypoint",
-    ),
-    _image("Image Volumes", Kind.STRINGS, query=ImageKey.VOLUMES.path, sort="metadata.v1.volumes"),
-    _image("Image Label", Kind.MAP, query=LABELS, sortable=False, index="idx_label_key"),
+    # Image table: strings are queried on their lower-cased `_search` copy, sorted on the value.
+    _image("Image", Kind.STRING, query=ImageKey.FULL_NAME, sort="name.fullName", index="idx_full"),
+    _image("Image Registry", Kind.STRING, query=ImageKey.REGISTRY, sort="name.registry",
+           index="idx_registry"),
+    _image("Image Remote", Kind.STRING, query=ImageKey.REMOTE, sort="name.remote",
+           index="idx_remote"),
+    _image("Image Tag", Kind.STRING, query=ImageKey.TAG, sort="name.tag", index="idx_tag"),
+    _image("Image Sha", Kind.STRING, query=ImageKey.SHA, sort="_id", index="idx_sha"),
+    _image("Image Created Time", Kind.DATE, query="metadata.v1.created", nullable=True,
+           index="idx_created"),
+    _image("Image User", Kind.STRING, query=ImageKey.USER, sort="metadata.v1.user"),
+    _image("Image Command", Kind.STRINGS, query=ImageKey.COMMAND, sort="metadata.v1.command"),
+    _image("Image Entrypoint", Kind.STRINGS, query=ImageKey.ENTRYPOINT,
+           sort="metadata.v1.entrypoint"),
+    _image("Image Volumes", Kind.STRINGS, query=ImageKey.VOLUMES, sort="metadata.v1.volumes"),
+    _image("Image Label", Kind.MAP, query=ImageKey.LABELS, sortable=False, index="idx_label_key"),
     _layer("Dockerfile Instruction Keyword", Kind.STRING, key=LayerKey.INSTRUCTION),
     _layer("Dockerfile Instruction Value", Kind.STRING, key=LayerKey.VALUE),
-    _image(
-        "Image Scan Time",
-        Kind.DATE,
-        query="scan.scanTime",
-        nullable=True,
-        index="idx_scan_time",
-    ),
-    _image(
-        "Image OS", Kind.STRING, query=ImageKey.OS.path, sort="scan.operatingSystem", index="idx_os"
-    ),
-    _image(
-        "Image Signature Fetched Time",
-        Kind.DATE,
-        query="signature.fetched",
-        nullable=True,
-    ),
+    _image("Image Scan Time", Kind.DATE, query="scan.scanTime", nullable=True,
+           index="idx_scan_time"),
+    _image("Image OS", Kind.STRING, query=ImageKey.OS, sort="scan.operatingSystem", index="idx_os"),
+    _image("Image Signature Fetched Time", Kind.DATE, query="signature.fetched", nullable=True),
     _image("Component Count", Kind.NUMBER, query="components", nullable=True),
     _image("Image CVE Count", Kind.NUMBER, query="cves", nullable=True, index="idx_cves"),
     _image("Fixable CVE Count", Kind.NUMBER, query="fixableCves", nullable=True),
     _image("Last Updated", Kind.DATE, query="lastUpdated", index="idx_last_updated"),
     # Not stored: a live dense rank of riskScore; queries and sorts are rewritten onto riskScore.
-    _image(
-        IMAGE_RISK_PRIORITY,
-        Kind.NUMBER,
-        query="riskScore",
-        sort_inverted=True,
-        ranked=True,
-    ),
+    _image(IMAGE_RISK_PRIORITY, Kind.NUMBER, query="riskScore", sort_inverted=True, ranked=True),
     _image("Image Risk Score", Kind.NUMBER, query="riskScore", index="idx_risk_score"),
-    _image(
-        "Image Top CVSS",
-        Kind.NUMBER,
-        query="topCvss",
-        nullable=True,
-        index="idx_top_cvss",
-    ),
+    _image("Image Top CVSS", Kind.NUMBER, query="topCvss", nullable=True, index="idx_top_cvss"),
     # Component table (one pair per component × vulnerability, see search_doc).
     _component("Component", Kind.STRING, key=ComponentKey.NAME, index="idx_pair_component"),
     _component("Component Version", Kind.STRING, key=ComponentKey.VERSION),
@@ -221,16 +176,16 @@ _FIELDS: tuple[Field, ...] = (
     _component("Component Risk Priority", Kind.NUMBER, key=ComponentKey.PRIORITY),
     _component("Component Location", Kind.STRING, key=ComponentKey.LOCATION),
     # Upstream copies the image OS onto each component; it is image-level here.
-    _image("Operating System", Kind.STRING, query=ImageKey.OS.path, sort="scan.operatingSystem"),
+    _image("Operating System", Kind.STRING, query=ImageKey.OS, sort="scan.operatingSystem"),
     _component("Component Layer Type", Kind.ENUM, key=ComponentKey.LAYER_TYPE, enum=LAYER_TYPE),
     _component("Component ID", Kind.STRING, key=ComponentKey.ID),
     # CVE table.
     _cve("CVE", Kind.STRING, key=VulnKey.CVE, index="idx_pair_cve"),
     _cve("CVSS", Kind.NUMBER, key=VulnKey.CVSS),
     _cve("Severity", Kind.ENUM, key=VulnKey.SEVERITY, enum=VULNERABILITY_SEVERITY),
+    _cve("Vulnerability State", Kind.ENUM, key=VulnKey.STATE, enum=VULNERABILITY_STATE),
     _cve("Fixable", Kind.BOOL, key=VulnKey.FIXABLE),
     _cve("Fixed By", Kind.STRING, key=VulnKey.FIXED_BY),
-    _cve("Vulnerability State", Kind.ENUM, key=VulnKey.STATE, enum=VULNERABILITY_STATE),
     _cve("Impact Score", Kind.NUMBER, key=VulnKey.IMPACT),
     _cve("NVD CVSS", Kind.NUMBER, key=VulnKey.NVD_CVSS),
     _cve("CVE Published On", Kind.DATE, key=VulnKey.PUBLISHED),
@@ -243,7 +198,7 @@ _FIELDS: tuple[Field, ...] = (
     _cve("Advisory Link", Kind.STRING, key=VulnKey.ADVISORY_LINK),
     _cve("CVE ID", Kind.STRING, key=VulnKey.ID),
     _cve("CVE Snoozed", Kind.BOOL, key=VulnKey.SNOOZED),
-)
+)  # fmt: skip
 
 FIELDS: Mapping[str, Field] = {f.label.lower(): f for f in _FIELDS}
 

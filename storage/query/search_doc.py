@@ -35,7 +35,7 @@ Doc = Mapping[str, Any]
 
 # Every pair carries every key (None when not applicable) so that aggregation over
 # "$_search.pairs.<key>" sees one value per row on every store.
-_NO_VULN = dict.fromkeys(VulnKey)
+_NO_VULN: dict[str, None] = dict.fromkeys(key.value for key in VulnKey)
 
 
 def _map(value: Any) -> Doc:

@@ -12,7 +12,7 @@ from app.scanner.layers import LayerLimits
 from app.services.images import ImageService
 from app.services.ranking import RiskRanker
 from app.services.rematching import Rematcher
-from app.services.scanning import ScanLimits
+from app.services.scan_model import ScanLimits
 from app.services.vuln_matching import VulnerabilityMatcher
 from schemas.image import normalize_image
 from storage.images import ImageRepository

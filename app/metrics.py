@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -32,7 +31,7 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
         )
-        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: str, seconds: float) -> None:
         """Count one answer; labelled children are cached (labels() costs more than inc())."""
@@ -80,7 +79,7 @@ class CounterCollector:
                 f"{self._prefix}_{name}", f"{name.replace('_', ' ')} since start", value=value
             )
 
-    def describe(self) -> list[Any]:
+    def describe(self) -> list[CounterMetricFamily]:
         return []
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -147,7 +147,9 @@ class ImageService:
         self._ranker.invalidate()
         return DeleteResult(deleted, dry_run=False)
 
-    async def export(self, query: str, *, batch_size: int, max_time_ms: int) -> AsyncIterator[Doc]:
+    async def export(
+        self, query: str, *, batch_size: int, max_time_ms: int
+    ) -> AsyncGenerator[Doc, None]:
         """Every matching full image, oldest update first, snoozed vulnerabilities kept.
 
         The query is checked when iteration starts, before anything is produced.

@@ -9,16 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from app.services.images import ImageService
 from app.services.ports import ImageNormalizer
-from app.services.scan_results import PackageKey, rematched_scan
+from app.services.scan_results import Doc, PackageKey, rematched_scan
 from app.services.vuln_matching import VulnerabilityMatcher
 from storage.images import ImageRepository
 
 logger = logging.getLogger(__name__)
-Doc = dict[str, Any]
 # images per read and write: realistic images are around a MiB each
 _BATCH = 20
 

@@ -11,86 +11,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from app.errors import DeadlineExceededPlain, InvalidArgument, ResourceExhausted
 from app.scanner.errors import ScanError
-from app.scanner.layers import (
-    LayerFindings,
-    LayerLimits,
-    assemble,
-    operating_system_label,
-    osv_ecosystem,
-    read_layer,
-)
-from app.scanner.layers.findings import PackageFile
-from app.scanner.model import Descriptor, InstalledPackage, OperatingSystem, ResolvedImage
+from app.scanner.layers import assemble, operating_system_label, osv_ecosystem
+from app.scanner.model import InstalledPackage, OperatingSystem, ResolvedImage
 from app.scanner.reference import ImageReference, InvalidReference, parse_reference
-from app.services.caches import TtlCache, WeightedCache
+from app.services.caches import TtlCache
 from app.services.images import ImageService
+from app.services.layer_reading import LayerReader
 from app.services.ports import ImageNormalizer, ImageRegistry
 from app.services.rematching import Rematcher
 from app.services.scan_errors import to_service_error
-from app.services.scan_results import PackageKey, image_name, scanned_image
+from app.services.scan_model import ScanLimits, ScanOptions, ScanResult, ScanStats
+from app.services.scan_results import Doc, PackageKey, image_name, scanned_image
 from app.services.vuln_matching import VulnerabilityMatcher
 from storage.images import ImageRepository, ScannerState
 
 logger = logging.getLogger(__name__)
-Doc = dict[str, Any]
 # A reused scan of a known name moves `lastUpdated` at most this often.
 REUSE_TOUCH_S = 3600.0
-
-
-@dataclass(frozen=True, slots=True)
-class ScanLimits:
-    max_concurrent: int = 8
-    # how long a caller waits for a free slot before 429
-    slot_wait_s: float = 5.0
-    # a whole scan (registry + layers + matching) must finish within this
-    timeout_s: float = 600.0
-    layers: LayerLimits = field(default_factory=LayerLimits)
-    layer_cache_entries: int = 512
-    # and at most this many file findings and package records in all (~100 MB)
-    layer_cache_records: int = 200_000
-    # layers of one scan downloaded and read at the same time
-    layers_at_once: int = 3
-
-
-@dataclass(slots=True)
-class ScanStats:
-    """Counters the metrics endpoint exposes."""
-
-    scans: int = 0
-    reused: int = 0
-    rematched: int = 0
-    analysed: int = 0
-    layers_downloaded: int = 0
-    layer_bytes: int = 0
-    layers_from_cache: int = 0
-    metadata_from_cache: int = 0
-    rejected_busy: int = 0
-    failed: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ScanOptions:
-    force: bool  # bypass every cache, layers included
-    ignore_stored: bool
-    refresh_metadata: bool
-    expected_digest: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ScanResult:
-    image_id: str
-    # what the name pointed to at the registry (an index or a manifest)
-    top_digest: str
-    # "reused" (stored scan), "rematched" (stored packages, new feed) or "analysed"
-    how: str
 
 
 class ScanService:
@@ -114,13 +56,9 @@ class ScanService:
         self._rematcher, self._normalize = rematcher, normalize
         self._limits, self._clock = limits, clock
         self._slots = asyncio.Semaphore(limits.max_concurrent)
-        self._layers: WeightedCache[str, LayerFindings] = WeightedCache(
-            max_entries=limits.layer_cache_entries,
-            max_weight=limits.layer_cache_records,
-            weigh=_findings_weight,
-        )
         self._running: dict[tuple[str, ScanOptions], asyncio.Task[ScanResult]] = {}
         self.stats = ScanStats()
+        self._layers = LayerReader(registry=registry, limits=limits, stats=self.stats)
 
     @staticmethod
     def parse(name: str) -> ImageReference:
@@ -285,7 +223,7 @@ class ScanService:
     ) -> None:
         # a foreign layer (Windows base) is not distributed by the registry: not read
         partial = any(layer.urls for layer in resolved.layers)
-        findings = await self._read_layers(reference, resolved.layers, force=force)
+        findings = await self._layers.read(reference, resolved.layers, force=force)
         inventory = assemble(findings)
         for note in inventory.notes:
             logger.info("scan of %s: %s", reference.full_name, note)
@@ -311,59 +249,6 @@ class ScanService:
         await self._images.upsert([stored])
         self.stats.analysed += 1
 
-    async def _read_layers(
-        self, reference: ImageReference, layers: Sequence[Descriptor], *, force: bool
-    ) -> list[LayerFindings]:
-        """Every layer's findings, in order; a few read at once (inflating releases the GIL)."""
-        slots = asyncio.Semaphore(self._limits.layers_at_once)
-
-        async def one(layer: Descriptor) -> LayerFindings:
-            if layer.urls:
-                return LayerFindings(digest=layer.digest)
-            async with slots:
-                return await self._layer(reference, layer, force=force)
-
-        started = time.perf_counter()
-        tasks = [asyncio.create_task(one(layer)) for layer in layers]
-        try:
-            findings = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:  # one layer failed: the others are not needed any more
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        logger.debug(
-            "layers of %s read in %.3fs", reference.full_name, time.perf_counter() - started
-        )
-        return findings
-
-    async def _layer(
-        self, reference: ImageReference, layer: Descriptor, *, force: bool
-    ) -> LayerFindings:
-        if not force:
-            cached = self._layers.get(layer.digest)
-            if cached is not None:
-                self.stats.layers_from_cache += 1
-                return cached
-        started = time.perf_counter()
-        limits = self._limits.layers
-        async with self._registry.open_blob(
-            reference, layer, max_bytes=limits.max_compressed_bytes
-        ) as blob:
-            findings = await read_layer(
-                blob, media_type=layer.media_type, digest=layer.digest, limits=limits
-            )
-        self.stats.layers_downloaded += 1
-        self.stats.layer_bytes += layer.size
-        logger.debug(
-            "layer %s of %s read in %.2fs",
-            layer.digest,
-            reference.full_name,
-            time.perf_counter() - started,
-        )
-        self._layers.put(layer.digest, findings)
-        return findings
-
     async def current_digest(self, reference: ImageReference) -> str:
         """What the name points to at the registry now (a HEAD request, no download)."""
         try:
@@ -374,14 +259,6 @@ class ScanService:
     def forget_metadata(self) -> None:
         """InvalidateScanAndRegistryCaches: registry metadata only; stored scans stay."""
         self._metadata.clear()
-
-
-def _findings_weight(findings: LayerFindings) -> int:
-    weight = len(findings.files) + len(findings.whiteouts) + len(findings.opaque_dirs)
-    for found in findings.files.values():
-        if isinstance(found, PackageFile):
-            weight += len(found.records)
-    return weight
 
 
 def _package_key(package: InstalledPackage, os: OperatingSystem | None) -> PackageKey:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -158,7 +158,7 @@ class ImageRepository:
         plain sort is a pipeline with flat `$project` aliases; MongoDB would take find() with
         the projection, and nested results, whenever the plan computes no sort key.
         """
-        pipeline = self._sort_pipeline(flt, plan)
+        pipeline = [{"$match": dict(flt)}, *plan.pipeline()]
         if page.skip:
             pipeline.append({"$skip": page.skip})
         if page.limit:
@@ -173,9 +173,6 @@ class ImageRepository:
 
         return await guarded(run)
 
-    def _sort_pipeline(self, flt: Filter, plan: SortPlan) -> list[dict[str, Any]]:
-        return [{"$match": dict(flt)}, *plan.pipeline()]
-
     async def ids(self, flt: Filter, plan: SortPlan, page: Page) -> list[str]:
         rows = await self.find_page(flt, plan, page, projection={"_id": 1})
         return [row["_id"] for row in rows]
@@ -187,7 +184,9 @@ class ImageRepository:
         result = await guarded(lambda: self._images.delete_many(dict(flt)))
         return int(result.deleted_count)
 
-    async def stream(self, flt: Filter, *, batch_size: int, max_time_ms: int) -> AsyncIterator[Doc]:
+    async def stream(
+        self, flt: Filter, *, batch_size: int, max_time_ms: int
+    ) -> AsyncGenerator[Doc, None]:
         """Every matching image (wire-shaped), oldest update first, from one cursor.
 
         The cursor is closed when the consumer stops early (client gone, timeout).

@@ -58,11 +58,6 @@ def open_client(uri: str, *, timeout_ms: int) -> AsyncMongoClient[dict[str, Any]
     )
 
 
-async def ping(db: AsyncDatabase[dict[str, Any]]) -> None:
-    """Raises StoreUnavailable when the server does not answer."""
-    await guarded(lambda: db.command("ping"))
-
-
 async def delete_by_ids(
     collection: AsyncCollection[dict[str, Any]], ids: Sequence[str], *, batch: int
 ) -> int:

@@ -134,8 +134,6 @@ _component = functools.partial(_row, Level.COMPONENT)
 _cve = functools.partial(_row, Level.CVE)
 _layer = functools.partial(_row, Level.LAYER)
 
-IMAGE_RISK_PRIORITY = "Image Risk Priority"
-
 _FIELDS: tuple[Field, ...] = (
     # Image table: strings are queried on their lower-cased `_search` copy, sorted on the value.
     _image("Image", Kind.STRING, query=ImageKey.FULL_NAME, sort="name.fullName", index="idx_full"),
@@ -164,7 +162,7 @@ _FIELDS: tuple[Field, ...] = (
     _image("Fixable CVE Count", Kind.NUMBER, query="fixableCves", nullable=True),
     _image("Last Updated", Kind.DATE, query="lastUpdated", index="idx_last_updated"),
     # Not stored: a live dense rank of riskScore; queries and sorts are rewritten onto riskScore.
-    _image(IMAGE_RISK_PRIORITY, Kind.NUMBER, query="riskScore", sort_inverted=True, ranked=True),
+    _image("Image Risk Priority", Kind.NUMBER, query="riskScore", sort_inverted=True, ranked=True),
     _image("Image Risk Score", Kind.NUMBER, query="riskScore", index="idx_risk_score"),
     _image("Image Top CVSS", Kind.NUMBER, query="topCvss", nullable=True, index="idx_top_cvss"),
     # Component table (one pair per component × vulnerability, see search_doc).

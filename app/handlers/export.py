@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from aiohttp_apigami import docs, querystring_schema
 from marshmallow import ValidationError
 
-from app.errors import DeadlineExceeded, GrpcCode
+from app.error_rendering import describe, export_error_line
+from app.errors import DeadlineExceeded
+from app.handlers.documented import image_service
 from app.http import dumps
 from app.keys import CLIENT_GONE, IMAGES, SETTINGS
-from app.middleware import classify, validation_message
-from app.openapi import ERRORS
 from schemas import requests, responses
 
 # Schema instances are reusable and costly to build: one per process, not per request.
@@ -33,16 +32,23 @@ _PREFIX = b'{"result":{"image":'
 _SUFFIX = b"}}\n"
 
 
-def _line(code: GrpcCode, message: str) -> bytes:
-    return dumps({"error": {"code": int(code), "message": message, "details": []}}) + b"\n"
+def result_line(image: dict[str, Any]) -> bytes:
+    """One image of the stream: `{"result": {"image": …}}` and a newline."""
+    return _PREFIX + dumps(image) + _SUFFIX
 
 
-def _error_line(exc: BaseException) -> tuple[int, bytes]:
+def _error_line(request: web.Request, exc: BaseException) -> tuple[int, bytes]:
     """HTTP status and the `{"error": …}` line for an error, as grpc-gateway streams it."""
     if isinstance(exc, TimeoutError):
         exc = DeadlineExceeded("export exceeded its timeout")
-    code, message, status = classify(exc)
-    return status, _line(code, message)
+    error = describe(exc, request)
+    return error.status, export_error_line(error)
+
+
+def _error_response(request: web.Request, exc: BaseException) -> web.Response:
+    """An error before the first line: the status says it, the body is the stream's framing."""
+    status, line = _error_line(request, exc)
+    return web.Response(body=line, status=status, content_type="application/json")
 
 
 class _Deadline:
@@ -70,10 +76,10 @@ async def _write_all(
     rest: AsyncIterator[dict[str, Any]],
     deadline: _Deadline,
 ) -> None:
-    buffer = bytearray(_PREFIX + dumps(first) + _SUFFIX)
+    buffer = bytearray(result_line(first))
     try:
         while (image := await deadline.next(rest)) is not None:
-            buffer += _PREFIX + dumps(image) + _SUFFIX
+            buffer += result_line(image)
             if len(buffer) >= _CHUNK_BYTES:
                 await response.write(bytes(buffer))
                 buffer.clear()
@@ -108,8 +114,7 @@ async def _stream(
     try:
         first = await deadline.next(stream)
     except Exception as exc:  # nothing is sent yet: the status says what went wrong
-        status, line = _error_line(exc)
-        return web.Response(body=line, status=status, content_type="application/json")
+        return _error_response(request, exc)
     response = web.StreamResponse(headers={"Cache-Control": "no-store, no-cache"})
     response.content_type = "application/json"
     if "gzip" in request.headers.get("Accept-Encoding", ""):
@@ -123,7 +128,7 @@ async def _stream(
         except ConnectionError:
             raise
         except Exception as exc:  # the status is sent: the error becomes the last line
-            await response.write(_error_line(exc)[1])
+            await response.write(_error_line(request, exc)[1])
         await response.write_eof()
     except ConnectionError:
         request[CLIENT_GONE] = True
@@ -134,23 +139,20 @@ async def _stream(
     return response
 
 
-@docs(
+@image_service(
+    "ExportImages: stream every matching image as NDJSON",
+    query=requests.ExportImagesParams,
     responses={
-        **ERRORS,
-        200: {"description": "one JSON line per image", "schema": responses.ExportStreamLine},
+        200: {"description": "one JSON line per image", "schema": responses.ExportStreamLine}
     },
-    tags=["ImageService"],
-    summary="ExportImages: stream every matching image as NDJSON",
     description='One line `{"result":{"image":…}}` per image, oldest update first; an error '
     'after the first line ends the stream with `{"error":{…}}`.',
 )
-@querystring_schema(requests.ExportImagesParams)
 async def export_images(request: web.Request) -> web.StreamResponse:
     try:
         params = EXPORT_PARAMS.load(request.query)
     except ValidationError as exc:  # the stream's framing, as for every export error
-        line = _line(GrpcCode.INVALID_ARGUMENT, f"{validation_message(exc)}: invalid arguments")
-        return web.Response(body=line, status=400, content_type="application/json")
+        return _error_response(request, exc)
     settings = request.app[SETTINGS]
     stream = request.app[IMAGES].export(
         params["query"],

@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp_apigami import docs
 
+from app.handlers.documented import health
 from app.http import json_response
 from app.keys import IMAGES
 
 
-@docs(
-    tags=["Health"],
-    summary="Ping: the service answers",
-    responses={200: {"description": '`{"status": "ok"}`'}},
-)
-async def ping_v1(request: web.Request) -> web.Response:
+def _ok(request: web.Request) -> web.Response:
     return json_response(request, {"status": "ok"})
 
 
-@docs(
-    tags=["Health"],
-    summary="Liveness: the process answers (never touches the database)",
-    responses={200: {"description": '`{"status": "ok"}`'}},
-)
+@health("Ping: the service answers")
+async def ping_v1(request: web.Request) -> web.Response:
+    return _ok(request)
+
+
+@health("Liveness: the process answers (never touches the database)")
 async def livez(request: web.Request) -> web.Response:
     """Liveness never touches the database: a slow database must not restart the pod."""
-    return json_response(request, {"status": "ok"})
+    return _ok(request)
 
 
-@docs(
-    tags=["Health"],
-    summary="Readiness: the database answers a ping",
-    responses={200: {"description": '`{"status": "ok"}`'}, 503: {"description": "no database"}},
-)
+@health("Readiness: the database answers a ping", unavailable="no database")
 async def readyz(request: web.Request) -> web.Response:
     """Ready when the database answers a ping."""
     await request.app[IMAGES].ready()
-    return json_response(request, {"status": "ok"})
+    return _ok(request)

@@ -1,15 +1,14 @@
-"""Handlers of the image endpoints: count, list, get, delete, cache invalidation."""
+"""Handlers of the image endpoints: count, list, get, delete."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aiohttp import web
-from aiohttp_apigami import docs, querystring_schema, response_schema
 
+from app.handlers.documented import image_service
 from app.http import json_response
-from app.keys import IMAGES, SCANS
-from app.openapi import ERRORS
+from app.keys import IMAGES
 from app.services.images import Pagination
 from schemas import requests, responses
 from schemas.image import ImageSchema
@@ -18,6 +17,14 @@ from schemas.image import ImageSchema
 RAW_QUERY = requests.RawQueryParams()
 GET_IMAGE_PARAMS = requests.GetImageParams()
 DELETE_PARAMS = requests.DeleteImagesParams()
+
+_IMAGE_ID = {
+    "in": "path",
+    "name": "id",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "image digest `sha256:<hex>`; a bare hex digest gets `sha256:`",
+}
 
 
 def _pagination(params: dict[str, Any]) -> Pagination:
@@ -31,48 +38,34 @@ def _pagination(params: dict[str, Any]) -> Pagination:
     )
 
 
-@docs(
-    responses=ERRORS,
-    tags=["ImageService"],
-    summary="CountImages: number of images matching a query",
+@image_service(
+    "CountImages: number of images matching a query",
+    query=requests.RawQueryParams,
+    response=responses.CountImagesResponse,
 )
-@querystring_schema(requests.RawQueryParams)
-@response_schema(responses.CountImagesResponse, 200)
 async def count_images(request: web.Request) -> web.Response:
     params = RAW_QUERY.load(request.query)
     count = await request.app[IMAGES].count(params["query"])
     return json_response(request, {"count": count})
 
 
-@docs(
-    responses=ERRORS,
-    tags=["ImageService"],
-    summary="ListImages: image summaries, paginated and sorted",
+@image_service(
+    "ListImages: image summaries, paginated and sorted",
+    query=requests.RawQueryParams,
+    response=responses.ListImagesResponse,
 )
-@querystring_schema(requests.RawQueryParams)
-@response_schema(responses.ListImagesResponse, 200)
 async def list_images(request: web.Request) -> web.Response:
     params = RAW_QUERY.load(request.query)
     images = await request.app[IMAGES].list(params["query"], _pagination(params))
     return json_response(request, {"images": images})
 
 
-@docs(
-    responses=ERRORS,
-    tags=["ImageService"],
-    summary="GetImage: one image with its scan, by digest",
-    parameters=[
-        {
-            "in": "path",
-            "name": "id",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "image digest `sha256:<hex>`; a bare hex digest gets `sha256:`",
-        }
-    ],
+@image_service(
+    "GetImage: one image with its scan, by digest",
+    query=requests.GetImageParams,
+    response=ImageSchema,
+    parameters=[_IMAGE_ID],
 )
-@querystring_schema(requests.GetImageParams)
-@response_schema(ImageSchema, 200)
 async def get_image(request: web.Request) -> web.Response:
     params = GET_IMAGE_PARAMS.load(request.query)
     image = await request.app[IMAGES].get(
@@ -83,13 +76,11 @@ async def get_image(request: web.Request) -> web.Response:
     return json_response(request, image)
 
 
-@docs(
-    responses=ERRORS,
-    tags=["ImageService"],
-    summary="DeleteImages: delete the images a query selects (a dry run unless confirm)",
+@image_service(
+    "DeleteImages: delete the images a query selects (a dry run unless confirm)",
+    query=requests.DeleteImagesParams,
+    response=responses.DeleteImagesResponse,
 )
-@querystring_schema(requests.DeleteImagesParams)
-@response_schema(responses.DeleteImagesResponse, 200)
 async def delete_images(request: web.Request) -> web.Response:
     params = DELETE_PARAMS.load(request.query)
     query = params["query"] if params["has_query"] else None
@@ -97,14 +88,3 @@ async def delete_images(request: web.Request) -> web.Response:
         query, confirm=params["confirm"], pagination=_pagination(params)
     )
     return json_response(request, {"numDeleted": result.num_deleted, "dryRun": result.dry_run})
-
-
-@docs(
-    responses=ERRORS,
-    tags=["ImageService"],
-    summary="InvalidateScanAndRegistryCaches: forget cached registry metadata",
-)
-@response_schema(responses.Empty, 200)
-async def invalidate_caches(request: web.Request) -> web.Response:
-    request.app[SCANS].forget_metadata()
-    return json_response(request, {})

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.errors import ResourceExhausted, ServiceError
+from app.scanner.errors import ScanError
 from app.scanner.reference import InvalidReference, parse_reference
 from app.services.rematching import Rematcher
 from app.services.scanning import ScanService
@@ -167,9 +168,9 @@ class RescanService:
             retry = timedelta(seconds=exc.retry_after or 5.0)
             await self._watched.postpone(entry.name, until=self._clock() + retry)
             return
-        except (ServiceError, InvalidReference) as exc:
+        except (ServiceError, ScanError, InvalidReference) as exc:
             report.failed += 1
-            message = exc.message if isinstance(exc, ServiceError) else str(exc)
+            message = str(exc)
             logger.warning("rescan of %s failed: %s", entry.name, message)
             await self._watched.record_check(
                 entry.name, checked=checked, digest=entry.digest, error=message

@@ -24,7 +24,6 @@ from app.services.images import ImageService
 from app.services.layer_reading import LayerReader
 from app.services.ports import ImageNormalizer, ImageRegistry
 from app.services.rematching import Rematcher
-from app.services.scan_errors import to_service_error
 from app.services.scan_model import ScanLimits, ScanOptions, ScanResult, ScanStats
 from app.services.scan_results import Doc, PackageKey, image_name, scanned_image
 from app.services.vuln_matching import VulnerabilityMatcher
@@ -82,7 +81,8 @@ class ScanService:
         """ScanImage: the stored image after the scan.
 
         Raises:
-            ServiceError: bad name (400), registry failures (403/404/503/504), 429 when busy.
+            ServiceError: bad name (400), 429 when busy, 504 when the scan is too slow.
+            ScanError: registry and layer failures (app/error_rendering.py gives their status).
         """
         if cluster or namespace:
             raise InvalidArgument("delegated scanning is not supported")
@@ -146,9 +146,9 @@ class ScanService:
                     f"scan of {reference.full_name} did not finish within "
                     f"{self._limits.timeout_s:g}s"
                 ) from exc
-            except ScanError as exc:
+            except ScanError:
                 self.stats.failed += 1
-                raise to_service_error(exc) from exc
+                raise
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -251,10 +251,7 @@ class ScanService:
 
     async def current_digest(self, reference: ImageReference) -> str:
         """What the name points to at the registry now (a HEAD request, no download)."""
-        try:
-            return await self._registry.head_digest(reference)
-        except ScanError as exc:
-            raise to_service_error(exc) from exc
+        return await self._registry.head_digest(reference)
 
     def forget_metadata(self) -> None:
         """InvalidateScanAndRegistryCaches: registry metadata only; stored scans stay."""

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from app.errors import ResourceExhausted, ServiceError
+from app.scanner.errors import ScanError
 from app.scanner.reference import InvalidReference, parse_reference
 from app.services.scanning import ScanService
 from storage.watched import WatchedImage, WatchedImageRepository
@@ -72,7 +73,7 @@ class WatchService:
             result = await self._scans.scan(reference, ignore_stored=True)
         except ResourceExhausted:
             raise
-        except ServiceError as exc:
+        except (ServiceError, ScanError) as exc:
             return WatchOutcome("", WatchError.SCAN_FAILED, f"failed to scan image: {exc.message}")
         if not result.image_id:
             return WatchOutcome(

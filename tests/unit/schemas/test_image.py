@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from schemas.errors import describe_error
+from app.http import dumps
 from schemas.image import ImageSchema, ListImageSchema, normalize_image, normalize_list_image
-from schemas.render import dumps, image_json_bytes
 from tests.support.realistic import DIGEST, make_image, sparse_image
 from tests.support.swagger import assert_all_fields_present, validate_definition
 
@@ -233,8 +232,6 @@ def test_errors_name_the_path() -> None:
     assert "IMPORTANT_VULNERABILITY_SEVERITY" in vuln["severity"][0]
     assert messages["metadata"]["v1"]["command"] == {1: ["Not a valid string."]}
     assert messages["priority"] == ["Not a valid int64 integer."]
-    text = describe_error(ValidationError(messages))
-    assert "scan.components.1.vulns.0.publishedOn: Not a valid RFC 3339 timestamp." in text
 
 
 @pytest.mark.parametrize(
@@ -290,12 +287,10 @@ def test_marshmallow_dump_equals_the_orjson_rendering() -> None:
     assert ImageSchema().dump({"id": DIGEST, "topCvss": None}) == wire(both(sparse_image()))
 
 
-def test_image_json_bytes_drops_stored_private_keys() -> None:
+def test_naive_datetimes_render_as_utc() -> None:
     doc = normalize_image(sparse_image())
-    stored = {"_id": DIGEST, "_search": {"registry": "x"}, **doc}
-    assert image_json_bytes(stored) == dumps(doc)
     naive = {**doc, "lastUpdated": datetime(2024, 5, 1, 10, 0, 0, 250000)}  # as read from MongoDB
-    assert json.loads(image_json_bytes(naive))["lastUpdated"] == "2024-05-01T10:00:00.250000Z"
+    assert json.loads(dumps(naive))["lastUpdated"] == "2024-05-01T10:00:00.250000Z"
 
 
 def test_input_is_not_modified() -> None:

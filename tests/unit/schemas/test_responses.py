@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
+from app.error_rendering import ApiError, error_response, export_error_line
+from app.errors import GrpcCode
+from app.handlers.export import result_line
+from app.http import dumps
 from schemas import errors, requests, responses
 from schemas.image import ImageSchema, normalize_image, normalize_list_image
-from schemas.render import dumps, dumps_line
 from tests.support.realistic import DIGEST, make_image
 from tests.support.swagger import assert_all_fields_present, validate_definition
 
@@ -90,21 +93,22 @@ def test_watched_images_carry_our_status_fields() -> None:
 
 def test_export_lines() -> None:
     image = normalize_image(make_image(2, 3))
-    line = dumps_line({"result": {"image": image}})
+    line = result_line(image)
     assert line.endswith(b"}\n")
     assert line.count(b"\n") == 1
     decoded = json.loads(line)
     validate_definition("v1ExportImageResponse", decoded["result"])
     assert responses.ExportStreamLine().dump({"result": {"image": image}}) == decoded
-    error_line = errors.export_error_line(4, "deadline exceeded")
+    error = ApiError(GrpcCode.DEADLINE_EXCEEDED, 504, "deadline exceeded")
+    error_line = json.loads(export_error_line(error))
     assert responses.ExportStreamLine().dump(error_line) == error_line
-    assert errors.ExportErrorLine().dump(error_line) == error_line
     validate_definition("googleRpcStatus", error_line["error"])
     assert_all_fields_present("googleRpcStatus", error_line["error"])
 
 
 def test_error_body() -> None:
-    body = errors.error_body(5, 'image with id "sha256:abc" does not exist: not found')
+    message = 'image with id "sha256:abc" does not exist: not found'
+    body = json.loads(error_response(ApiError(GrpcCode.NOT_FOUND, 404, message)).body)
     assert errors.ErrorBody().dump(body) == body
     assert body["error"] == body["message"]
     assert body["details"] == []
@@ -116,12 +120,6 @@ def test_error_body() -> None:
         "details": [],
         "error": "",
     }
-
-
-def test_describe_error_names_every_path() -> None:
-    err = ValidationError({"a": {"b": {0: ["bad."]}, "c": ["worse."]}, "_schema": ["top."]})
-    assert errors.describe_error(err) == "a.b.0: bad.; a.c: worse.; top."
-    assert errors.flatten_messages(["x"]) == ["x"]
 
 
 def test_openapi_document_builds_without_warnings() -> None:

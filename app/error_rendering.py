@@ -1,0 +1,166 @@
+"""Every error the client sees: one table from error type to gRPC code, HTTP status and message
+suffix, and one renderer for the JSON error body and the export stream's error line."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from marshmallow import ValidationError
+
+from app.errors import (
+    DeadlineExceeded,
+    DeadlineExceededPlain,
+    GrpcCode,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+    ServiceError,
+)
+from app.http import dumps
+from app.keys import REQUEST_ID
+from app.scanner import errors as scan
+from storage.errors import BadQuery, DocumentTooLarge, QueryTimeout, StorageError, StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiError:
+    """An error as the client gets it."""
+
+    code: GrpcCode
+    status: int
+    message: str
+    retry_after: float | None = None
+
+
+def validation_message(error: ValidationError) -> str:
+    messages = error.normalized_messages()
+    if isinstance(messages, dict):
+        parts = [f"{key}: {_flatten(value)}" for key, value in messages.items()]
+        return "invalid request: " + "; ".join(parts)
+    return f"invalid request: {_flatten(messages)}"
+
+
+def _flatten(value: object) -> str:
+    if isinstance(value, list):
+        return " ".join(_flatten(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _http_text(exc: web.HTTPException) -> str:
+    """aiohttp's own text unless it is only its default "<status>: <reason>"."""
+    text = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
+    return text.strip() or exc.reason
+
+
+def _storage_text(_: StorageError) -> str:
+    return "Database operation failed"  # the store's own words may name hosts or collections
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorKind:
+    code: GrpcCode
+    # None: aiohttp's exception keeps its own status
+    status: int | None
+    # upstream appends the sentinel text of its error class to the message
+    suffix: str = ""
+    text: Callable[[Any], str] = str
+
+    def describe(self, exc: BaseException) -> ApiError:
+        text = self.text(exc)
+        message = f"{text}: {self.suffix}" if self.suffix else text
+        status = self.status if self.status is not None else getattr(exc, "status", 500)
+        retry_after = exc.retry_after if isinstance(exc, ServiceError | scan.ScanError) else None
+        return ApiError(self.code, status, message, retry_after)
+
+
+_INVALID = ErrorKind(GrpcCode.INVALID_ARGUMENT, 400, "invalid arguments")
+_UNAVAILABLE = ErrorKind(GrpcCode.UNAVAILABLE, 503)
+_PRECONDITION = ErrorKind(GrpcCode.FAILED_PRECONDITION, 400)
+
+
+def _aiohttp(code: GrpcCode) -> ErrorKind:
+    return ErrorKind(code, None, text=_http_text)
+
+
+# Looked up along the exception's MRO: the most specific type listed wins.
+ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
+    ServiceError: ErrorKind(GrpcCode.INTERNAL, 500),
+    InvalidArgument: _INVALID,
+    NotFound: ErrorKind(GrpcCode.NOT_FOUND, 404, "not found"),
+    ResourceExhausted: ErrorKind(GrpcCode.RESOURCE_EXHAUSTED, 429, "resource exhausted"),
+    DeadlineExceeded: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504, "deadline exceeded"),
+    DeadlineExceededPlain: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504),
+    ValidationError: ErrorKind(
+        GrpcCode.INVALID_ARGUMENT, 400, "invalid arguments", validation_message
+    ),
+    # aiohttp's own answers: unknown path or method, a body over the size limit
+    web.HTTPException: _aiohttp(GrpcCode.UNKNOWN),
+    web.HTTPBadRequest: _aiohttp(GrpcCode.INVALID_ARGUMENT),
+    web.HTTPUnauthorized: _aiohttp(GrpcCode.UNAUTHENTICATED),
+    web.HTTPForbidden: _aiohttp(GrpcCode.PERMISSION_DENIED),
+    web.HTTPNotFound: _aiohttp(GrpcCode.NOT_FOUND),
+    web.HTTPMethodNotAllowed: _aiohttp(GrpcCode.UNIMPLEMENTED),
+    web.HTTPRequestEntityTooLarge: _aiohttp(GrpcCode.INVALID_ARGUMENT),
+    web.HTTPTooManyRequests: _aiohttp(GrpcCode.RESOURCE_EXHAUSTED),
+    StorageError: ErrorKind(GrpcCode.INTERNAL, 500, text=_storage_text),
+    BadQuery: _INVALID,
+    DocumentTooLarge: _INVALID,
+    QueryTimeout: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504, "deadline exceeded"),
+    StoreUnavailable: _UNAVAILABLE,
+    scan.ScanError: _UNAVAILABLE,
+    scan.InvalidImageName: _INVALID,
+    scan.ManifestUnknown: ErrorKind(GrpcCode.NOT_FOUND, 404),
+    scan.RegistryDenied: ErrorKind(GrpcCode.PERMISSION_DENIED, 403),
+    scan.RegistryTimeout: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504),
+    scan.RegistryUnavailable: _UNAVAILABLE,
+    scan.RegistryProtocolError: _UNAVAILABLE,
+    scan.DigestMismatch: _UNAVAILABLE,
+    scan.UnsupportedManifest: _PRECONDITION,
+    scan.LayerLimitExceeded: _PRECONDITION,
+    scan.LayerFormatError: _PRECONDITION,
+}
+
+_UNEXPECTED = ApiError(GrpcCode.INTERNAL, 500, "internal error")
+
+
+def describe(exc: BaseException, request: web.Request) -> ApiError:
+    """The client's view of any exception; one not in the table is logged and becomes a 500."""
+    for cls in type(exc).__mro__:
+        kind = ERROR_KINDS.get(cls)
+        if kind is not None:
+            return kind.describe(exc)
+    logger.error(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.path,
+        request.get(REQUEST_ID, "-"),
+        exc_info=exc,
+    )
+    return _UNEXPECTED
+
+
+def error_payload(error: ApiError) -> dict[str, Any]:
+    """google.rpc.Status: the export stream's error, and the start of the unary body."""
+    return {"code": int(error.code), "message": error.message, "details": []}
+
+
+def error_response(error: ApiError) -> web.Response:
+    """The unary error: the payload with `error` repeating the message, and its status."""
+    body = dumps({**error_payload(error), "error": error.message})
+    response = web.Response(body=body, status=error.status, content_type="application/json")
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    return response
+
+
+def export_error_line(error: ApiError) -> bytes:
+    """The export stream's error: `{"error": {code, message, details}}` and a newline."""
+    return dumps({"error": error_payload(error)}) + b"\n"

@@ -43,8 +43,8 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
-	$(PY) bench/run_all.py
-	$(PY) bench/scan_bench.py --rounds 5 --update-results
+	$(PY) -m bench.run_all
+	$(PY) -m bench.scan --rounds 5 --update-results
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

@@ -10,10 +10,11 @@ import time
 from typing import Any
 
 import orjson
-from benchlib import EXPORT_SORT, INTERNAL_PROJECTION
 from bson import ObjectId
 from bson.decimal128 import Decimal128
 from pymongo import AsyncMongoClient
+
+from bench.common import EXPORT_SORT, INTERNAL_PROJECTION
 
 _CHUNK_BYTES = 64 * 1024
 

@@ -7,7 +7,7 @@ import pstats
 from pathlib import Path
 from typing import Any
 
-from benchlib import ROOT
+from bench.common import ROOT
 
 # First match wins: (area, path fragment or built-in name fragment).
 _AREAS: tuple[tuple[str, str], ...] = (

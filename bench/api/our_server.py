@@ -15,7 +15,6 @@ from typing import Any, cast
 
 import orjson
 from aiohttp import web
-from benchlib import add_repo_to_path
 
 logger = logging.getLogger("our_server")
 _BATCH = 500
@@ -93,7 +92,6 @@ def main() -> int:
         "--cprofile", type=Path, help="profile serving (not start-up) into this file"
     )
     args = parser.parse_args()
-    add_repo_to_path()
     from app.config import load_settings
     from app.main import create_app
 
@@ -105,7 +103,7 @@ def main() -> int:
 
         db = MongomockDatabase(settings.database)
         if args.store == "snapshot":
-            from snapshot_store import SnapshotDatabase
+            from bench.api.snapshot_store import SnapshotDatabase
 
             # Reads decode as our real client would, whatever storage/mongo.py configures.
             db = snapshot = SnapshotDatabase(db, _client_codec())

@@ -13,10 +13,11 @@ from typing import Any
 
 import bson
 import orjson
-from benchlib import INTERNAL_PROJECTION
 from bson import CodecOptions
 from multidict import MultiDict
 from pymongo import MongoClient
+
+from bench.common import INTERNAL_PROJECTION
 
 _WIRE_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-from benchlib import IDENTITY, percentile
 from yarl import URL
+
+from bench.common import IDENTITY, percentile
 
 
 @dataclass

@@ -13,11 +13,12 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from benchlib import INTERNAL_PROJECTION, add_repo_to_path
 from bson import CodecOptions, ObjectId, decode_file_iter
 from bson.decimal128 import Decimal128
 from pymongo import AsyncMongoClient
-from snapshot_store import SnapshotCollection
+
+from bench.api.snapshot_store import SnapshotCollection
+from bench.common import INTERNAL_PROJECTION
 
 COLLECTION = web.AppKey("bare.collection", object)
 logger = logging.getLogger("bare_server")
@@ -79,7 +80,6 @@ def _mongomock_ctx(bson_file: Path, database: str) -> Any:
         docs = list(decode_file_iter(handle, codec_options=options))
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        add_repo_to_path()
         from tests.support.stores import MongomockDatabase
 
         collection = MongomockDatabase(database)["images"]  # tz-aware, as the shim opens it

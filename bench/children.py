@@ -1,48 +1,19 @@
-"""Shared helpers of the benchmarks: paths, child processes stopped by PID, stats, machine facts."""
+"""Child processes of the benchmarks: started from the repository root, stopped by their PID."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import platform
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
-from importlib import metadata
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-WORK = BENCH / ".work"
-PYTHON = sys.executable
-IMAGE_SERVICE = str(Path(PYTHON).with_name("image-service"))
-LOOPBACK = "127.0.0.1"
-IDENTITY = {"Accept-Encoding": "identity"}
-# What our repository leaves out of every image it reads (storage/images.py).
-INTERNAL_PROJECTION: dict[str, Any] = {"_search": 0, "_rev": 0}
-EXPORT_SORT = [("lastUpdated", 1), ("_id", 1)]
-KEY_PACKAGES = (
-    "aiohttp",
-    "pymongo",
-    "orjson",
-    "nx-27017",
-    "marshmallow",
-    "prometheus-client",
-    "mongomock",
-    "mongomock-motor",
-    "psutil",
-)
-
-
-def add_repo_to_path() -> None:
-    """Make `tests.support` importable (the editable install only exposes app/schemas/storage)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
+from bench.common import LOOPBACK, PYTHON, ROOT, WORK
 
 
 def free_port() -> int:
@@ -125,6 +96,7 @@ def run_json(command: Sequence[str], *, timeout_s: float, env: dict[str, str] | 
     Raises:
         RuntimeError: the helper failed or printed no JSON.
     """
+    name = command[2] if command[1:2] == ["-m"] else command[1]
     done = subprocess.run(  # noqa: S603 - our own scripts
         list(command),
         capture_output=True,
@@ -135,59 +107,23 @@ def run_json(command: Sequence[str], *, timeout_s: float, env: dict[str, str] | 
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{command[1]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{name} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     if not lines:
-        raise RuntimeError(f"{command[1]} printed nothing:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{name} printed nothing:\n{done.stderr[-3000:]}")
     return json.loads(lines[-1])
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100), nearest-rank on sorted values; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100.0 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
-def median(values: Sequence[float]) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def machine() -> dict[str, str]:
-    """CPU model, cores, RAM, OS, Python and the versions of the packages that matter here."""
-    model = "unknown"
+@contextlib.contextmanager
+def child(name: str, command: list[str], *, env: dict[str, str] | None = None) -> Iterator[Child]:
+    """A child process that is stopped by its PID however the block ends."""
+    proc = Child(name, command, env=env)
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / (1024 * 1024):.1f} GiB"
-                break
-    except OSError:
-        pass
-    versions = []
-    for name in KEY_PACKAGES:
-        try:
-            versions.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name} (not installed)")
-    return {
-        "cpu": model,
-        "cores": str(os.cpu_count()),
-        "ram": ram,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "packages": ", ".join(versions),
-    }
+        yield proc
+    finally:
+        proc.stop()
+
+
+def module(name: str) -> list[str]:
+    """The command that runs a benchmark module (`bench.api.loadgen`) as a child process."""
+    return [PYTHON, "-m", name]

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import aiohttp
-from benchlib import IDENTITY
+
+from bench.common import IDENTITY
 
 
 async def run(base: str, sink: BinaryIO | None, limit: int) -> dict[str, Any]:

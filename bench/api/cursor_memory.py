@@ -12,10 +12,11 @@ from typing import Any
 import bson
 import orjson
 import psutil
-from benchlib import EXPORT_SORT, INTERNAL_PROJECTION
 from bson import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo import AsyncMongoClient
+
+from bench.common import EXPORT_SORT, INTERNAL_PROJECTION
 
 
 class _Peak:

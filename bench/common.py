@@ -1,0 +1,85 @@
+"""What every benchmark shares: paths, fixed request details, medians and percentiles, and the
+facts of the machine a run was made on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / ".work"
+PYTHON = sys.executable
+IMAGE_SERVICE = str(Path(PYTHON).with_name("image-service"))
+LOOPBACK = "127.0.0.1"
+IDENTITY = {"Accept-Encoding": "identity"}
+# What our repository leaves out of every image it reads (storage/images.py).
+INTERNAL_PROJECTION: dict[str, Any] = {"_search": 0, "_rev": 0}
+EXPORT_SORT = [("lastUpdated", 1), ("_id", 1)]
+KEY_PACKAGES = (
+    "aiohttp",
+    "pymongo",
+    "orjson",
+    "nx-27017",
+    "marshmallow",
+    "prometheus-client",
+    "mongomock",
+    "mongomock-motor",
+    "psutil",
+)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100), nearest-rank on sorted values; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100.0 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores, RAM, OS, Python and the versions of the packages that matter here."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / (1024 * 1024):.1f} GiB"
+                break
+    except OSError:
+        pass
+    versions = []
+    for name in KEY_PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    return {
+        "cpu": model,
+        "cores": str(os.cpu_count()),
+        "ram": ram,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "packages": ", ".join(versions),
+    }

@@ -16,17 +16,21 @@ SchemaClass = type[Schema]
 
 
 def image_service(
-    summary: str,
+    response: SchemaClass | None = None,
     *,
     query: SchemaClass | None = None,
     body: SchemaClass | None = None,
-    response: SchemaClass | None = None,
     responses: dict[Any, Any] | None = None,
     **extra: Any,
 ) -> Callable[[H], H]:
-    """An ImageService operation: its query or body schema, its 200 schema, the error body."""
+    """Document an ImageService operation in the OpenAPI document.
+
+    The handler's docstring gives the summary (first line) and the description (the rest);
+    `response` is the 200 schema, `query` or `body` the request's; any error has the error body.
+    """
 
     def describe(handler: H) -> H:
+        summary, _, rest = (handler.__doc__ or "").strip().partition("\n")
         if response is not None:
             handler = response_schema(response, 200)(handler)
         if query is not None:
@@ -36,7 +40,8 @@ def image_service(
         documented = docs(
             responses={**ERRORS, **(responses or {})},
             tags=["ImageService"],
-            summary=summary,
+            summary=summary.strip(),
+            description=" ".join(rest.split()) or None,
             **extra,
         )
         return documented(handler)

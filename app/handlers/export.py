@@ -140,15 +140,17 @@ async def _stream(
 
 
 @image_service(
-    "ExportImages: stream every matching image as NDJSON",
     query=requests.ExportImagesParams,
     responses={
         200: {"description": "one JSON line per image", "schema": responses.ExportStreamLine}
     },
-    description='One line `{"result":{"image":…}}` per image, oldest update first; an error '
-    'after the first line ends the stream with `{"error":{…}}`.',
 )
 async def export_images(request: web.Request) -> web.StreamResponse:
+    """ExportImages: stream every matching image as NDJSON
+
+    One line `{"result":{"image":…}}` per image, oldest update first; an error after the
+    first line ends the stream with `{"error":{…}}`.
+    """
     try:
         params = EXPORT_PARAMS.load(request.query)
     except ValidationError as exc:  # the stream's framing, as for every export error

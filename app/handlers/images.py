@@ -38,35 +38,25 @@ def _pagination(params: dict[str, Any]) -> Pagination:
     )
 
 
-@image_service(
-    "CountImages: number of images matching a query",
-    query=requests.RawQueryParams,
-    response=responses.CountImagesResponse,
-)
+@image_service(responses.CountImagesResponse, query=requests.RawQueryParams)
 async def count_images(request: web.Request) -> web.Response:
+    """CountImages: number of images matching a query"""
     params = RAW_QUERY.load(request.query)
     count = await request.app[IMAGES].count(params["query"])
     return json_response(request, {"count": count})
 
 
-@image_service(
-    "ListImages: image summaries, paginated and sorted",
-    query=requests.RawQueryParams,
-    response=responses.ListImagesResponse,
-)
+@image_service(responses.ListImagesResponse, query=requests.RawQueryParams)
 async def list_images(request: web.Request) -> web.Response:
+    """ListImages: image summaries, paginated and sorted"""
     params = RAW_QUERY.load(request.query)
     images = await request.app[IMAGES].list(params["query"], _pagination(params))
     return json_response(request, {"images": images})
 
 
-@image_service(
-    "GetImage: one image with its scan, by digest",
-    query=requests.GetImageParams,
-    response=ImageSchema,
-    parameters=[_IMAGE_ID],
-)
+@image_service(ImageSchema, query=requests.GetImageParams, parameters=[_IMAGE_ID])
 async def get_image(request: web.Request) -> web.Response:
+    """GetImage: one image with its scan, by digest"""
     params = GET_IMAGE_PARAMS.load(request.query)
     image = await request.app[IMAGES].get(
         request.match_info["id"],
@@ -76,12 +66,9 @@ async def get_image(request: web.Request) -> web.Response:
     return json_response(request, image)
 
 
-@image_service(
-    "DeleteImages: delete the images a query selects (a dry run unless confirm)",
-    query=requests.DeleteImagesParams,
-    response=responses.DeleteImagesResponse,
-)
+@image_service(responses.DeleteImagesResponse, query=requests.DeleteImagesParams)
 async def delete_images(request: web.Request) -> web.Response:
+    """DeleteImages: delete the images a query selects (a dry run unless confirm)"""
     params = DELETE_PARAMS.load(request.query)
     query = params["query"] if params["has_query"] else None
     result = await request.app[IMAGES].delete(

@@ -14,20 +14,17 @@ from schemas.image import ImageSchema
 SCAN_BODY = requests.ScanImageRequest()
 
 
-@image_service(
-    "ScanImage: scan an image by name and store the result",
-    body=requests.ScanImageRequest,
-    response=ImageSchema,
-    description=(
-        "Pulls the manifest, config and layers from the registry (cached metadata and stored "
-        "scans are reused unless `force`), matches the packages against the OSV feed, stores "
-        "and returns the image. Errors: 400 bad name, delegation, schema 1 or a layer over a "
-        "limit; 403 credentials refused; 404 unknown repository, tag or platform; 429 all scan "
-        "slots busy (`Retry-After`); 503 registry unreachable or content not matching its "
-        "digest; 504 registry or scan too slow."
-    ),
-)
+@image_service(ImageSchema, body=requests.ScanImageRequest)
 async def scan_image(request: web.Request) -> web.Response:
+    """ScanImage: scan an image by name and store the result
+
+    Pulls the manifest, config and layers from the registry (cached metadata and stored
+    scans are reused unless `force`), matches the packages against the OSV feed, stores
+    and returns the image. Errors: 400 bad name, delegation, schema 1 or a layer over a
+    limit; 403 credentials refused; 404 unknown repository, tag or platform; 429 all scan
+    slots busy (`Retry-After`); 503 registry unreachable or content not matching its
+    digest; 504 registry or scan too slow.
+    """
     body = SCAN_BODY.load(await json_body(request))
     image = await request.app[SCANS].scan_image(
         body["image_name"],
@@ -39,10 +36,8 @@ async def scan_image(request: web.Request) -> web.Response:
     return json_response(request, image)
 
 
-@image_service(
-    "InvalidateScanAndRegistryCaches: forget cached registry metadata",
-    response=responses.Empty,
-)
+@image_service(responses.Empty)
 async def invalidate_caches(request: web.Request) -> web.Response:
+    """InvalidateScanAndRegistryCaches: forget cached registry metadata"""
     request.app[SCANS].forget_metadata()
     return json_response(request, {})

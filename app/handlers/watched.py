@@ -14,12 +14,9 @@ WATCH_BODY = requests.WatchImageRequest()
 UNWATCH_PARAMS = requests.UnwatchImageParams()
 
 
-@image_service(
-    "WatchImage: keep an image name scanned",
-    body=requests.WatchImageRequest,
-    response=responses.WatchImageResponse,
-)
+@image_service(responses.WatchImageResponse, body=requests.WatchImageRequest)
 async def watch_image(request: web.Request) -> web.Response:
+    """WatchImage: keep an image name scanned"""
     body = WATCH_BODY.load(await json_body(request))
     outcome = await request.app[WATCHES].watch(body["name"])
     return json_response(
@@ -32,19 +29,17 @@ async def watch_image(request: web.Request) -> web.Response:
     )
 
 
-@image_service(
-    "UnwatchImage: stop watching a name (exact match)",
-    query=requests.UnwatchImageParams,
-    response=responses.Empty,
-)
+@image_service(responses.Empty, query=requests.UnwatchImageParams)
 async def unwatch_image(request: web.Request) -> web.Response:
+    """UnwatchImage: stop watching a name (exact match)"""
     params = UNWATCH_PARAMS.load(request.query)
     await request.app[WATCHES].unwatch(params["name"])
     return json_response(request, {})
 
 
-@image_service("GetWatchedImages: every watched name", response=responses.GetWatchedImagesResponse)
+@image_service(responses.GetWatchedImagesResponse)
 async def list_watched_images(request: web.Request) -> web.Response:
+    """GetWatchedImages: every watched name"""
     watched = await request.app[WATCHES].list()
     entries = [
         {"name": w.name, "lastChecked": w.last_checked, "digest": w.digest, "error": w.error}

@@ -1,17 +1,19 @@
-"""Base schema and proto-typed fields: protojson-lenient loading, every-field-present dumping."""
+"""Proto-typed fields: protojson-lenient loading, every-field-present dumping."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, pre_load
+from marshmallow import ValidationError, fields, missing
 
 from schemas import convert
 from schemas.enums import ProtoEnum
-from schemas.naming import alias_map
+
+if TYPE_CHECKING:
+    from schemas.message import ProtoSchema
 
 Converter = Callable[[Any], Any]
 
@@ -277,18 +279,3 @@ class Repeated(ProtoField, fields.List):
         if value is None:
             return []
         return [self.inner._serialize(item, attr, obj, **kwargs) for item in value]
-
-
-class ProtoSchema(Schema):
-    """Base of every wire message: camelCase or snake_case keys in, unknown keys ignored."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    @pre_load
-    def _accept_proto_names(self, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        aliases = alias_map(type(self))
-        extra = {w: data[a] for a, w in aliases.items() if a in data and w not in data}
-        return {**data, **extra} if extra else data

@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 from schemas import enums
-from schemas.base import (
-    Enum,
-    Float32,
-    Int32,
-    Int64,
-    Message,
-    ProtoSchema,
-    ProtoString,
-    Repeated,
-)
+from schemas.base import Enum, Float32, Int32, Int64, Message, ProtoString, Repeated
+from schemas.message import ProtoSchema
 from schemas.vulnerability import EmbeddedVulnerabilitySchema
 
 

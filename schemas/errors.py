@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from schemas.base import AnyObject, Int32, ProtoSchema, ProtoString, Repeated
+from schemas.base import AnyObject, Int32, ProtoString, Repeated
+from schemas.message import ProtoSchema
 
 
 class RpcStatus(ProtoSchema):

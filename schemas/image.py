@@ -17,11 +17,11 @@ from schemas.base import (
     Int64,
     Message,
     ProtoBool,
-    ProtoSchema,
     ProtoString,
     Repeated,
     Timestamp,
 )
+from schemas.message import ProtoSchema
 from schemas.metadata import ImageMetadataSchema
 from schemas.plan import schema_normalizer
 from schemas.scan import ImageScanSchema

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from schemas.base import (
-    Message,
-    ProtoBool,
-    ProtoSchema,
-    ProtoString,
-    Repeated,
-    StringMap,
-    Timestamp,
-    UInt64,
-)
+from schemas.base import Message, ProtoBool, ProtoString, Repeated, StringMap, Timestamp, UInt64
+from schemas.message import ProtoSchema
 
 
 class DataSourceSchema(ProtoSchema):

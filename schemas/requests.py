@@ -6,8 +6,9 @@ from typing import Any
 
 from marshmallow import ValidationError, post_load
 
-from schemas.base import ProtoBool, ProtoSchema, ProtoString
+from schemas.base import ProtoBool, ProtoString
 from schemas.enums import AGGREGATION
+from schemas.message import ProtoSchema
 from schemas.params import (
     QueryBool,
     QueryEnum,

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from schemas import enums
-from schemas.base import (
-    Enum,
-    Int32,
-    Message,
-    ProtoBool,
-    ProtoSchema,
-    ProtoString,
-    Repeated,
-    Timestamp,
-    UInt32,
-)
+from schemas.base import Enum, Int32, Message, ProtoBool, ProtoString, Repeated, Timestamp, UInt32
 from schemas.errors import RpcStatus
 from schemas.image import ImageSchema, ListImageSchema
+from schemas.message import ProtoSchema
 
 
 class Empty(ProtoSchema):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from schemas import enums
-from schemas.base import Enum, Message, ProtoSchema, ProtoString, Repeated, Timestamp, UInt64
+from schemas.base import Enum, Message, ProtoString, Repeated, Timestamp, UInt64
 from schemas.component import EmbeddedImageScanComponentSchema
+from schemas.message import ProtoSchema
 from schemas.metadata import DataSourceSchema
 
 

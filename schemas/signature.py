@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from schemas import enums
-from schemas.base import Bytes, Enum, Message, ProtoSchema, ProtoString, Repeated, Timestamp
+from schemas.base import Bytes, Enum, Message, ProtoString, Repeated, Timestamp
+from schemas.message import ProtoSchema
 
 
 class CosignSignatureSchema(ProtoSchema):

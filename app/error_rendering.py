@@ -61,7 +61,7 @@ def _http_text(exc: web.HTTPException) -> str:
 
 
 def _storage_text(_: StorageError) -> str:
-    return "Database operation failed"  # the store's own words may name hosts or collections
+    return "Database operation failed"
 
 
 @dataclass(frozen=True, slots=True)

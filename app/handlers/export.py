@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from marshmallow import ValidationError
 
-from app.error_rendering import describe, export_error_line
+from app.error_rendering import ApiError, describe, export_error_line
 from app.errors import DeadlineExceeded
 from app.handlers.documented import image_service
 from app.http import dumps
@@ -37,18 +37,17 @@ def result_line(image: dict[str, Any]) -> bytes:
     return _PREFIX + dumps(image) + _SUFFIX
 
 
-def _error_line(request: web.Request, exc: BaseException) -> tuple[int, bytes]:
-    """HTTP status and the `{"error": …}` line for an error, as grpc-gateway streams it."""
-    if isinstance(exc, TimeoutError):
+def _api_error(request: web.Request, exc: BaseException) -> ApiError:
+    if isinstance(exc, TimeoutError):  # our own deadline
         exc = DeadlineExceeded("export exceeded its timeout")
-    error = describe(exc, request)
-    return error.status, export_error_line(error)
+    return describe(exc, request)
 
 
 def _error_response(request: web.Request, exc: BaseException) -> web.Response:
     """An error before the first line: the status says it, the body is the stream's framing."""
-    status, line = _error_line(request, exc)
-    return web.Response(body=line, status=status, content_type="application/json")
+    error = _api_error(request, exc)
+    line = export_error_line(error)
+    return web.Response(body=line, status=error.status, content_type="application/json")
 
 
 class _Deadline:
@@ -128,7 +127,7 @@ async def _stream(
         except ConnectionError:
             raise
         except Exception as exc:  # the status is sent: the error becomes the last line
-            await response.write(_error_line(request, exc)[1])
+            await response.write(export_error_line(_api_error(request, exc)))
         await response.write_eof()
     except ConnectionError:
         request[CLIENT_GONE] = True

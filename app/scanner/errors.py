@@ -1,4 +1,4 @@
-"""Why a scan failed. The service maps each kind to an API status; the scanner knows none."""
+"""Why a scan failed. app/error_rendering.py gives each kind its status; the scanner knows none."""
 
 from __future__ import annotations
 

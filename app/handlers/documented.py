@@ -37,8 +37,9 @@ def image_service(
             handler = querystring_schema(query)(handler)
         if body is not None:
             handler = json_schema(body)(handler)
+        answers: dict[Any, Any] = {**ERRORS, **(responses or {})}  # "default" is no status
         documented = docs(
-            responses={**ERRORS, **(responses or {})},
+            responses=answers,
             tags=["ImageService"],
             summary=summary.strip(),
             description=" ".join(rest.split()) or None,

@@ -92,12 +92,14 @@ def _aiohttp(code: GrpcCode) -> ErrorKind:
 
 # Looked up along the exception's MRO: the most specific type listed wins.
 ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
+    # what services refuse
     ServiceError: ErrorKind(GrpcCode.INTERNAL, 500),
     InvalidArgument: _INVALID,
     NotFound: ErrorKind(GrpcCode.NOT_FOUND, 404, "not found"),
     ResourceExhausted: ErrorKind(GrpcCode.RESOURCE_EXHAUSTED, 429, "resource exhausted"),
     DeadlineExceeded: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504, "deadline exceeded"),
     DeadlineExceededPlain: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504),
+    # a request the wire schemas refuse
     ValidationError: ErrorKind(
         GrpcCode.INVALID_ARGUMENT, 400, "invalid arguments", validation_message
     ),
@@ -110,11 +112,13 @@ ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
     web.HTTPMethodNotAllowed: _aiohttp(GrpcCode.UNIMPLEMENTED),
     web.HTTPRequestEntityTooLarge: _aiohttp(GrpcCode.INVALID_ARGUMENT),
     web.HTTPTooManyRequests: _aiohttp(GrpcCode.RESOURCE_EXHAUSTED),
+    # the store; any other storage error gets a generic message
     StorageError: ErrorKind(GrpcCode.INTERNAL, 500, text=_storage_text),
     BadQuery: _INVALID,
     DocumentTooLarge: _INVALID,
     QueryTimeout: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504, "deadline exceeded"),
     StoreUnavailable: _UNAVAILABLE,
+    # the scanner; a kind not listed is a failure on the registry's side
     scan.ScanError: _UNAVAILABLE,
     scan.InvalidImageName: _INVALID,
     scan.ManifestUnknown: ErrorKind(GrpcCode.NOT_FOUND, 404),

@@ -120,7 +120,6 @@ ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
     StoreUnavailable: _UNAVAILABLE,
     # the scanner; a kind not listed is a failure on the registry's side
     scan.ScanError: _UNAVAILABLE,
-    scan.InvalidImageName: _INVALID,
     scan.ManifestUnknown: ErrorKind(GrpcCode.NOT_FOUND, 404),
     scan.RegistryDenied: ErrorKind(GrpcCode.PERMISSION_DENIED, 403),
     scan.RegistryTimeout: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504),

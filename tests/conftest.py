@@ -19,8 +19,18 @@ from tests.support.swagger import missing_swagger, uses_swagger
 STORES = [MONGOMOCK, NX] + ([MONGODB] if os.environ.get("TEST_MONGODB_URI") else [])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One clear failure, before any test runs, when tests that need the swagger cannot read it."""
+# tests/<kind>/…: the folder says what a test needs (`pytest -m unit` runs only the I/O-free ones).
+KINDS = ("unit", "integration", "api", "cli", "scanner")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its kind; stop the run once, before any test, when tests that need
+    the swagger cannot read it."""
+    tests_dir = config.rootpath / "tests"
+    for item in items:
+        kind = item.path.relative_to(tests_dir).parts[0]
+        if kind in KINDS:
+            item.add_marker(kind)
     modules = {getattr(item, "module", None) for item in items} - {None}
     if any(uses_swagger(module) for module in modules) and (problem := missing_swagger()):
         pytest.exit(problem, returncode=1)

@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import bson
 import orjson
@@ -25,7 +25,7 @@ from schemas.image import normalize_image
 from storage.errors import StorageError
 from storage.mongo import ensure_indexes, open_client
 
-_CODEC = CodecOptions(tz_aware=True, tzinfo=UTC)
+_CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo=UTC)
 _MAX_REPORTED = 50
 
 
@@ -42,10 +42,10 @@ MAX_IMAGE_BYTES = 8 << 20
 
 def _open(path: str) -> IO[bytes]:
     """The input, decompressed when it starts with the gzip magic bytes (files or stdin)."""
-    raw = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
+    raw: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(Any, raw))
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=buffered)
+        return cast(IO[bytes], gzip.GzipFile(fileobj=buffered))
     return buffered
 
 

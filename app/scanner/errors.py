@@ -13,10 +13,6 @@ class ScanError(Exception):
         self.retry_after = retry_after
 
 
-class InvalidImageName(ScanError):
-    """The name breaks the reference grammar."""
-
-
 class ManifestUnknown(ScanError):
     """The registry knows neither the repository nor the tag/digest, or has no matching platform."""
 

@@ -158,11 +158,9 @@ def rfc3339(value: Any) -> str | None:
 
 def format_utc(stamp: datetime) -> str:
     """RFC 3339 in UTC with Z, as the wire carries timestamps (naive means UTC)."""
-    stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
-    text = stamp.strftime("%Y-%m-%dT%H:%M:%S")
-    if stamp.microsecond:
-        text += f".{stamp.microsecond:06d}"
-    return text + "Z"
+    naive_utc = stamp.astimezone(UTC).replace(tzinfo=None) if stamp.tzinfo else stamp
+    precision = "microseconds" if naive_utc.microsecond else "seconds"
+    return naive_utc.isoformat(timespec=precision) + "Z"
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:

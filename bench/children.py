@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import time
 import urllib.error
@@ -55,15 +54,9 @@ class Child:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout_s: float = 20.0) -> None:
-        """SIGTERM by PID, wait, then SIGKILL by PID if it did not end."""
-        if self.process.poll() is not None:
-            return
-        os.kill(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=timeout_s)
+        from app.cli.local_store import stop_process
+
+        stop_process(self.process, timeout_s)
 
 
 def wait_http_ok(child: Child, url: str, *, timeout_s: float = 120.0) -> None:

@@ -108,11 +108,6 @@ def _image_normalizer() -> Any:
     return schema_normalizer(ImageSchema)
 
 
-@cache
-def _list_image_normalizer() -> Any:
-    return schema_normalizer(ListImageSchema)
-
-
 def normalize_image(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Return the canonical dict of a storage.Image JSON object.
 
@@ -127,13 +122,4 @@ def normalize_image(raw: Mapping[str, Any]) -> dict[str, Any]:
     not a valid image or its ``id`` is not a digest.
     """
     result: dict[str, Any] = _image_normalizer()(raw)
-    return result
-
-
-def normalize_list_image(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the canonical dict of a storage.ListImage JSON object (rules of ``normalize_image``).
-
-    Raises :exc:`marshmallow.ValidationError` as ``normalize_image`` does.
-    """
-    result: dict[str, Any] = _list_image_normalizer()(raw)
     return result

@@ -16,11 +16,11 @@ from app.errors import GrpcCode
 from app.handlers.export import result_line
 from app.http import dumps
 from schemas import errors, requests, responses
-from schemas.image import ImageSchema, normalize_image, normalize_list_image
+from schemas.image import ImageSchema, ListImageSchema, normalize_image
 from tests.support.realistic import DIGEST, make_image
 from tests.support.swagger import assert_all_fields_present, validate_definition
 
-LIST_IMAGE = normalize_list_image({"id": DIGEST, "name": "docker.io/library/nginx:1.25"})
+LIST_IMAGE = ListImageSchema().load({"id": DIGEST, "name": "docker.io/library/nginx:1.25"})
 
 
 def check(definition: str, schema: Schema, data: Any) -> Any:

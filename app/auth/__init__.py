@@ -1,0 +1,1 @@
+"""Authentication and authorization: who is calling, and what they may do."""

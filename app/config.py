@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.auth.oidc_config import OidcIssuer, issuers_from_env
 from app.scanner.registry.settings import RegistrySettings, registry_settings_from_env
 
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/image_service"
@@ -47,6 +48,8 @@ class Settings:
     # watched names are rescanned this often (0 turns the loop off); one replica leads
     reprocess_interval_s: float = 4 * 3600.0
     lease_ttl_s: float = 60.0
+    # machine-to-machine callers: JWTs from these OIDC issuers (app/auth/oidc.py)
+    oidc_issuers: tuple[OidcIssuer, ...] = ()
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -147,6 +150,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     )
     try:
         settings = replace(settings, registry=registry_settings_from_env(env))
+    except ValueError as exc:
+        errors.append(str(exc))
+    try:
+        oidc_issuers = issuers_from_env(env.get("IMAGE_SERVICE_OIDC_ISSUERS", ""))
+        settings = replace(settings, oidc_issuers=oidc_issuers)
     except ValueError as exc:
         errors.append(str(exc))
     if settings.log_level not in LOG_LEVELS:

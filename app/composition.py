@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
 from app.scanner.layers import LayerLimits
+from app.services.access import AccessService
 from app.services.images import ImageService
 from app.services.ranking import RiskRanker
 from app.services.rematching import Rematcher
@@ -16,6 +17,8 @@ from app.services.scan_model import ScanLimits
 from app.services.vuln_matching import VulnerabilityMatcher
 from schemas.image import normalize_image
 from storage.images import ImageRepository
+from storage.roles import RoleRepository
+from storage.tokens import TokenRepository
 from storage.vulnerabilities import VulnerabilityRepository
 
 Database = AsyncDatabase[dict[str, Any]]
@@ -30,6 +33,15 @@ def build_images(db: Database, settings: Settings) -> tuple[ImageService, ImageR
         regex_max_length=settings.regex_max_length,
     )
     return service, repo
+
+
+def build_access(db: Database, settings: Settings) -> AccessService:
+    """API tokens and roles, on the collections of `db`."""
+    timeout = settings.query_timeout_ms
+    return AccessService(
+        tokens=TokenRepository(db, max_time_ms=timeout),
+        roles=RoleRepository(db, max_time_ms=timeout),
+    )
 
 
 def build_matcher(db: Database, settings: Settings) -> VulnerabilityMatcher:

@@ -17,8 +17,10 @@ from app.errors import (
     GrpcCode,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     ResourceExhausted,
     ServiceError,
+    Unauthenticated,
 )
 from app.http import dumps
 from app.keys import REQUEST_ID
@@ -99,6 +101,9 @@ ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
     ResourceExhausted: ErrorKind(GrpcCode.RESOURCE_EXHAUSTED, 429, "resource exhausted"),
     DeadlineExceeded: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504, "deadline exceeded"),
     DeadlineExceededPlain: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504),
+    # the message says it all (upstream: `credentials not found`, `not authorized: …`)
+    Unauthenticated: ErrorKind(GrpcCode.UNAUTHENTICATED, 401),
+    PermissionDenied: ErrorKind(GrpcCode.PERMISSION_DENIED, 403),
     # a request the wire schemas refuse
     ValidationError: ErrorKind(
         GrpcCode.INVALID_ARGUMENT, 400, "invalid arguments", validation_message

@@ -44,6 +44,14 @@ class ResourceExhausted(ServiceError):
     pass
 
 
+class Unauthenticated(ServiceError):
+    """No credentials, or credentials that are unknown, expired or revoked."""
+
+
+class PermissionDenied(ServiceError):
+    """The caller is known but its roles do not allow the operation."""
+
+
 class DeadlineExceeded(ServiceError):
     pass
 

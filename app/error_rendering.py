@@ -126,6 +126,7 @@ ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
     # the scanner; a kind not listed is a failure on the registry's side
     scan.ScanError: _UNAVAILABLE,
     scan.ManifestUnknown: ErrorKind(GrpcCode.NOT_FOUND, 404),
+    scan.DestinationRefused: ErrorKind(GrpcCode.INVALID_ARGUMENT, 400),
     scan.RegistryDenied: ErrorKind(GrpcCode.PERMISSION_DENIED, 403),
     scan.RegistryTimeout: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504),
     scan.RegistryUnavailable: _UNAVAILABLE,

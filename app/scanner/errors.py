@@ -47,3 +47,8 @@ class LayerLimitExceeded(ScanError):
 
 class LayerFormatError(ScanError):
     """A layer is not a readable (optionally compressed) tar stream."""
+
+
+class DestinationRefused(ScanError):
+    """The registry, its token realm or a redirect points at an internal address that is not
+    allowed; refused before connecting, whether or not anything listens there."""

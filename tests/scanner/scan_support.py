@@ -19,6 +19,7 @@ from tests.support.oci.samples import write_feed
 def scan_settings(*hosts: str, **overrides: Any) -> Settings:
     registry = RegistrySettings(
         insecure_registries=frozenset(hosts),
+        allowlist=frozenset(overrides.pop("allowlist", ())),
         max_retries=overrides.pop("max_retries", 1),
         backoff_base_s=0.05,
         request_timeout_s=overrides.pop("request_timeout_s", 10.0),

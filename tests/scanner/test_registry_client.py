@@ -25,7 +25,7 @@ from app.scanner.model import Descriptor
 from app.scanner.reference import ImageReference, parse_reference
 from app.scanner.registry import RegistryClient, RegistrySettings, registry_settings_from_env
 from tests.support import certificates, oci
-from tests.support.registry import RunningRegistry, free_port, stop_registry
+from tests.support.registry import LOOPBACK, RunningRegistry, free_port, stop_registry
 from tests.support.registry_variants import ServerTls, TokenAuth, start_registry_variant
 from tests.support.token_server import ISSUER, SERVICE, TokenServer, run_token_server
 
@@ -33,9 +33,18 @@ TOKEN_USER = "reader"
 REFRESH_TOKEN = "refresh-" + secrets.token_hex(8)
 
 
-def _settings(*registries: RunningRegistry, **changes: object) -> RegistrySettings:
+def _settings(
+    *registries: RunningRegistry, allow: tuple[str, ...] = (), **changes: object
+) -> RegistrySettings:
+    """Plain-HTTP registries listed insecure, HTTPS ones and `allow` (a token service's
+    host) in the allow-list: every one of them is on loopback."""
     insecure = frozenset(r.host for r in registries if r.url.startswith("http://"))
-    return RegistrySettings(insecure_registries=insecure, **changes)  # type: ignore[arg-type]
+    secure = frozenset(r.host for r in registries if not r.url.startswith("http://"))
+    return RegistrySettings(
+        insecure_registries=insecure,
+        allowlist=secure | frozenset(allow),
+        **changes,  # type: ignore[arg-type]
+    )
 
 
 def _layer(repo: str, payload: bytes = b"") -> oci.Blob:
@@ -333,6 +342,11 @@ async def test_basic_auth_refusals(auth_registry: RunningRegistry, tmp_path: Pat
 # ------------------------------------------------------------------------- token auth, TLS
 
 
+def _realm(token_service: TokenServer) -> tuple[str]:
+    """The token service's host[:port], to allow (it is on loopback, and plain HTTP)."""
+    return (f"{LOOPBACK}:{token_service.port}",)
+
+
 @dataclass(frozen=True)
 class Pki:
     ca: certificates.KeyPair
@@ -402,7 +416,7 @@ async def test_token_auth_anonymous_pull_reuses_the_token(
     pushed = _push(registry, "public/token-anonymous")
     ref = _ref(token_registry, "public/token-anonymous:v1")
     scope = "repository:public/token-anonymous:pull"
-    async with RegistryClient(_settings(token_registry)) as client:
+    async with RegistryClient(_settings(token_registry, allow=_realm(token_service))) as client:
         first = await client.resolve(ref)
         second = await client.resolve(ref)
         chunks = [c async for c in client.open_blob(ref, first.layers[0])]
@@ -424,7 +438,8 @@ async def test_token_auth_with_credentials(
     auth_file = _write_docker_config(
         tmp_path, token_registry.host, _auth_entry(TOKEN_USER, token_password)
     )
-    async with RegistryClient(_settings(token_registry, auth_file=str(auth_file))) as client:
+    settings = _settings(token_registry, allow=_realm(token_service), auth_file=str(auth_file))
+    async with RegistryClient(settings) as client:
         resolved = await client.resolve(_ref(token_registry, "private/token-basic:v1"))
     assert resolved.top_digest == pushed.digest
     assert resolved.data_source == f"config.json credentials for {token_registry.host}"
@@ -442,7 +457,8 @@ async def test_token_auth_with_identity_token(
     auth_file = _write_docker_config(
         tmp_path, token_registry.host, {"username": TOKEN_USER, "identitytoken": REFRESH_TOKEN}
     )
-    async with RegistryClient(_settings(token_registry, auth_file=str(auth_file))) as client:
+    settings = _settings(token_registry, allow=_realm(token_service), auth_file=str(auth_file))
+    async with RegistryClient(settings) as client:
         resolved = await client.resolve(_ref(token_registry, "private/token-refresh:v1"))
     assert resolved.top_digest == pushed.digest
     assert resolved.data_source == f"config.json credentials for {token_registry.host}"
@@ -453,19 +469,24 @@ async def test_token_auth_with_identity_token(
 
 
 async def test_token_auth_refusals(
-    registry: RunningRegistry, token_registry: RunningRegistry, tmp_path: Path
+    registry: RunningRegistry,
+    token_registry: RunningRegistry,
+    token_service: TokenServer,
+    tmp_path: Path,
 ) -> None:
     _push(registry, "private/token-refused")
     ref = _ref(token_registry, "private/token-refused:v1")
     host = token_registry.host
+    realm = _realm(token_service)
 
-    async with RegistryClient(_settings(token_registry)) as client:
+    async with RegistryClient(_settings(token_registry, allow=realm)) as client:
         with pytest.raises(RegistryDenied) as anonymous:
             await client.resolve(ref)
     assert anonymous.value.message.startswith(f"registry {host} requires credentials")
 
     auth_file = _write_docker_config(tmp_path, host, _auth_entry(TOKEN_USER, "wrong"))
-    async with RegistryClient(_settings(token_registry, auth_file=str(auth_file))) as client:
+    settings = _settings(token_registry, allow=realm, auth_file=str(auth_file))
+    async with RegistryClient(settings) as client:
         with pytest.raises(RegistryDenied) as refused:
             await client.resolve(ref)
     assert refused.value.registry == host
@@ -477,11 +498,11 @@ async def test_tls_with_and_without_the_ca_bundle(
 ) -> None:
     pushed = _push(registry, "client/tls")
     ref = _ref(tls_registry, "client/tls:v1")
-    async with RegistryClient(RegistrySettings(ca_bundle=str(pki.ca_file))) as client:
+    async with RegistryClient(_settings(tls_registry, ca_bundle=str(pki.ca_file))) as client:
         resolved = await client.resolve(ref)
     assert resolved.top_digest == pushed.digest
 
-    async with RegistryClient(RegistrySettings(max_retries=0)) as client:
+    async with RegistryClient(_settings(tls_registry, max_retries=0)) as client:
         with pytest.raises(RegistryUnavailable) as caught:
             await client.resolve(ref)
     assert caught.value.registry == tls_registry.host

@@ -255,7 +255,9 @@ async def test_blob_redirect_to_storage_drops_the_authorization(aiohttp_server: 
     fake.blob_redirect = f"http://127.0.0.1:{storage_server.port}"
     ref = await _start(aiohttp_server, fake)
     credentials = CredentialStore({ref.registry: Credentials("u", "secret")}, source="config.json")
-    async with RegistryClient(_settings(ref), credentials=credentials) as client:
+    storage_host = frozenset({f"127.0.0.1:{storage_server.port}"})  # loopback: allowed by name
+    settings = _settings(ref, allowlist=storage_host)
+    async with RegistryClient(settings, credentials=credentials) as client:
         resolved = await client.resolve(ref)
         chunks = [chunk async for chunk in client.open_blob(ref, resolved.layers[0])]
     assert b"".join(chunks) == fake.layer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from app.scanner.errors import RegistryDenied, RegistryProtocolError
 from app.scanner.registry.challenges import Challenge, parse_challenges
 from app.scanner.registry.credentials import Credentials, CredentialStore
 from app.scanner.registry.transport import ResponseTooLarge, Transport
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN_LIFETIME_S = 60
 TOKEN_MARGIN_S = 10  # renew this long before the registry's stated expiry
@@ -168,6 +171,7 @@ class Authenticator:
                 f"registry {registry} sent a Bearer challenge without a usable realm",
                 registry=registry,
             )
+        credentials = self._realm_credentials(registry, realm_url, credentials)
         query = {"scope": pull_scope(remote)}
         if challenge.params.get("service"):
             query["service"] = challenge.params["service"]
@@ -223,6 +227,19 @@ class Authenticator:
             )
         lifetime = token_lifetime(answer.get("expires_in"))
         return Authorization(f"Bearer {token}", with_credentials), lifetime
+
+    def _realm_credentials(
+        self, registry: str, realm: URL, credentials: Credentials | None
+    ) -> Credentials | None:
+        """The credentials a token realm may get: none over plain HTTP to an unlisted host."""
+        if credentials is None or self._transport.may_carry_credentials(realm):
+            return credentials
+        log.warning(
+            "registry %s names a plain-HTTP token realm on an unlisted host; "
+            "asking it without credentials",
+            registry,
+        )
+        return None
 
 
 def _basic(credentials: Credentials) -> str:

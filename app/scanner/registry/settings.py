@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.scanner.model import DEFAULT_PLATFORM
+from app.scanner.registry.outbound import parse_network
 from app.scanner.registry.platforms import Platform
 
 MIB = 1 << 20
@@ -19,6 +20,9 @@ class RegistrySettings:
 
     platform: str = DEFAULT_PLATFORM  # "os/arch[/variant]" picked from an index or list
     insecure_registries: frozenset[str] = frozenset()  # hosts ("127.0.0.1:5000") over plain HTTP
+    # host[:port] or CIDR entries scanning may reach although they are not public addresses
+    # (the insecure registries are allowed too); see outbound.py
+    allowlist: frozenset[str] = frozenset()
     ca_bundle: str | None = None  # PEM file of extra CA certificates trusted for HTTPS
     auth_file: str | None = None  # a Docker config.json holding registry credentials
     request_timeout_s: float = 30.0  # whole request (blobs: longest wait for the next bytes)
@@ -47,6 +51,7 @@ def registry_settings_from_env(env: Mapping[str, str]) -> RegistrySettings:
     settings = RegistrySettings(
         platform=platform,
         insecure_registries=_hosts(env, "IMAGE_SERVICE_INSECURE_REGISTRIES", errors),
+        allowlist=_hosts(env, "IMAGE_SERVICE_REGISTRY_ALLOWLIST", errors, cidrs=True),
         ca_bundle=_existing_file(env, "IMAGE_SERVICE_REGISTRY_CA_BUNDLE", errors),
         auth_file=_auth_file(env, errors),
         request_timeout_s=_positive_float(
@@ -61,11 +66,20 @@ def registry_settings_from_env(env: Mapping[str, str]) -> RegistrySettings:
     return settings
 
 
-def _hosts(env: Mapping[str, str], name: str, errors: list[str]) -> frozenset[str]:
+def _hosts(
+    env: Mapping[str, str], name: str, errors: list[str], *, cidrs: bool = False
+) -> frozenset[str]:
+    """Comma-separated `host[:port]` entries (lower case); with `cidrs`, CIDRs too (normalized)."""
     hosts: set[str] = set()
     for item in (env.get(name) or "").split(","):
         host = item.strip().lower()
         if not host:
+            continue
+        if cidrs and "/" in host:
+            try:
+                hosts.add(str(parse_network(host)))
+            except ValueError:
+                errors.append(f"{name}: {item.strip()!r} is neither a host[:port] nor a CIDR")
             continue
         if "/" in host or " " in host:
             errors.append(f"{name}: {item.strip()!r} is not a host[:port]")

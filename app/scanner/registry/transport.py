@@ -18,11 +18,13 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from app.scanner.errors import (
+    DestinationRefused,
     RegistryProtocolError,
     RegistryTimeout,
     RegistryUnavailable,
     ScanError,
 )
+from app.scanner.registry.outbound import GuardedResolver, OutboundPolicy, RefusedDestination
 from app.scanner.registry.retry import RETRYABLE_STATUSES, backoff_delay, parse_retry_after
 from app.scanner.registry.settings import RegistrySettings
 
@@ -80,7 +82,9 @@ class Transport:
     def __init__(self, settings: RegistrySettings):
         self._settings = settings
         self._ssl = _ssl_setting(settings.ca_bundle)
+        self._policy = OutboundPolicy.build(settings.insecure_registries, settings.allowlist)
         self._session: aiohttp.ClientSession | None = None
+        self._resolver: GuardedResolver | None = None
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._timeout = aiohttp.ClientTimeout(
             total=settings.request_timeout_s, sock_connect=settings.connect_timeout_s
@@ -98,10 +102,17 @@ class Transport:
         scheme = "http" if registry.lower() in self._settings.insecure_registries else "https"
         return URL(f"{scheme}://{host}")
 
+    def may_carry_credentials(self, url: URL) -> bool:
+        """Credentials travel over HTTPS, or in plain HTTP only to a listed host[:port]."""
+        return url.scheme == "https" or self._policy.is_listed(url.host or "", url.port)
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self._resolver is not None:
+            await self._resolver.close()  # the connector closes only a resolver it made
+            self._resolver = None
 
     async def fetch(
         self,
@@ -212,6 +223,7 @@ class Transport:
         sent: dict[str, str] = dict(request.headers)
         for _ in range(MAX_REDIRECTS + 1):
             try:
+                self._policy.check_literal(url)
                 response = await self._client().request(
                     method,
                     url,
@@ -220,6 +232,8 @@ class Transport:
                     timeout=timeout,
                     allow_redirects=False,
                 )
+            except RefusedDestination:
+                raise self._refused(registry, url) from None
             except (aiohttp.ClientError, TimeoutError, ssl.SSLError) as error:
                 raise self._failure(registry, error) from error
             location = response.headers.get("Location")
@@ -234,11 +248,33 @@ class Transport:
                 ) from None
             if url.origin() != origin:
                 sent.pop("Authorization", None)
+                if data is not None and response.status in (307, 308):
+                    # the form of a token request carries credentials (a refresh token)
+                    raise RegistryProtocolError(
+                        f"registry {registry} redirected a token request to another host",
+                        registry=registry,
+                    )
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method, data = "GET", None
         raise RegistryProtocolError(
             f"registry {registry} redirected more than {MAX_REDIRECTS} times", registry=registry
         )
+
+    def _refused(self, registry: str, url: URL) -> DestinationRefused:
+        # One message whatever the address is and whether anything listens there, so that
+        # scanning cannot be used to map internal hosts and ports.
+        reason = (
+            "it resolves to a loopback, private or link-local address "
+            "(allow it with IMAGE_SERVICE_REGISTRY_ALLOWLIST)"
+        )
+        if url.origin() == self.base_url(registry).origin():
+            message = f'registry "{registry}" is not allowed: {reason}'
+        else:
+            message = (
+                f'registry "{registry}" sent the request on to "{url.host_port_subcomponent}", '
+                f"which is not allowed: {reason}"
+            )
+        return DestinationRefused(message, registry=registry)
 
     def _failure(self, registry: str, error: BaseException) -> ScanError | _Transient:
         """What an aiohttp/ssl error means: a final ScanError, or a _Transient to retry."""
@@ -277,8 +313,9 @@ class Transport:
         # Created on first use, inside the running loop; trust_env stays off so that neither
         # proxies nor ~/.netrc credentials slip into requests unannounced.
         if self._session is None:
+            self._resolver = GuardedResolver(self._policy)
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self._ssl),
+                connector=aiohttp.TCPConnector(ssl=self._ssl, resolver=self._resolver),
                 headers=_DEFAULT_HEADERS,
                 auto_decompress=False,
                 trust_env=False,

@@ -125,7 +125,7 @@ class IssuerKeys:
             await self._refresh()
             found = self._find(kid)
         if found is None:
-            raise KeyUnavailable(f"no key of {self._issuer.issuer} has kid {short_repr(kid)}")
+            raise KeyUnavailable(f"no key has kid {short_repr(kid)}")
         cached = self._parsed.get((kid, alg))
         if cached is None:
             cached = self._parsed[(kid, alg)] = _usable_key(found, alg)
@@ -134,6 +134,7 @@ class IssuerKeys:
     async def close(self) -> None:
         if self._inflight is not None:
             self._inflight.cancel()
+            await asyncio.gather(self._inflight, return_exceptions=True)
 
     def _find(self, kid: str | None) -> dict[str, Any] | None:
         keys = self._keys or []
@@ -146,7 +147,8 @@ class IssuerKeys:
             now = self._clock()
             if self._attempted_at is not None and now - self._attempted_at < self._min_interval_s:
                 if self._keys is None:
-                    raise KeyUnavailable(f"keys of {self._issuer.issuer} could not be fetched")
+                    every = f"{self._min_interval_s:g}s"
+                    raise KeyUnavailable(f"the keys could not be fetched (tried once per {every})")
                 return
             self._attempted_at = now
             self._inflight = asyncio.create_task(self._fetch())

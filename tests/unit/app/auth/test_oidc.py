@@ -194,6 +194,18 @@ async def test_no_keys_at_all_is_reported_and_not_retried_at_once() -> None:
     await keys.key("a", "ES256")
 
 
+async def test_closing_stops_a_fetch_in_flight() -> None:
+    idp = FakeIssuer(ec_jwk("a"))
+    idp.gate = asyncio.Event()  # never opens
+    keys = idp.cache()
+    waiting = asyncio.create_task(keys.key("a", "ES256"))
+    await asyncio.sleep(0)
+    await asyncio.wait_for(keys.close(), timeout=1)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert idp.requests == ["https://idp/keys"]
+
+
 async def test_keys_are_discovered_when_no_jwks_uri_is_configured() -> None:
     idp = FakeIssuer(ec_jwk("a"))
     keys = idp.cache(OidcIssuer("https://idp.example.com", "image-service"))

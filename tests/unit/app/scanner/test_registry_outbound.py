@@ -18,7 +18,8 @@ from app.scanner.registry.outbound import (
     address_class,
     address_literal,
 )
-from app.scanner.registry.settings import registry_settings_from_env
+from app.scanner.registry.settings import RegistrySettings, registry_settings_from_env
+from app.scanner.registry.transport import Transport
 
 
 @pytest.mark.parametrize(
@@ -209,3 +210,18 @@ def test_a_bad_allowlist_entry_is_reported(tmp_path: Path) -> None:
         registry_settings_from_env(env)
     assert "'10.0.0.0/33' is neither a host[:port] nor a CIDR" in str(caught.value)
     assert "'a b' is not a host[:port]" in str(caught.value)
+
+
+def test_credentials_go_to_https_realms_and_listed_hosts_only() -> None:
+    transport = Transport(
+        RegistrySettings(
+            insecure_registries=frozenset({"registry.lan:5000"}),
+            allowlist=frozenset({"auth.lan", "10.0.0.0/8"}),
+        )
+    )
+    assert transport.may_carry_credentials(URL("https://auth.example/token"))
+    assert transport.may_carry_credentials(URL("http://registry.lan:5000/token"))
+    assert transport.may_carry_credentials(URL("http://auth.lan:8080/token"))
+    assert not transport.may_carry_credentials(URL("http://auth.example/token"))
+    assert not transport.may_carry_credentials(URL("http://registry.lan:5001/token"))
+    assert not transport.may_carry_credentials(URL("http://10.1.2.3/token"))  # a network only

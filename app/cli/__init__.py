@@ -1,4 +1,4 @@
-"""The `image-service` command: serve, import, seed, vulndb import."""
+"""The `image-service` command: serve, import, seed, vulndb import, token and role management."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+from app.cli.roles import add_role_commands, run_role_command
+from app.cli.tokens import add_token_commands, run_token_command
 from app.config import Settings, SettingsError, load_settings
 
 LOCAL_STORE_PORT = 27017
@@ -49,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     vulndb_import.add_argument(
         "--no-progress", action="store_true", help="no progress bar on standard error"
     )
+    add_token_commands(commands)
+    add_role_commands(commands)
     return parser
 
 
@@ -78,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.command == "vulndb":
         return _vulndb(settings, args)
+    if args.command == "token":
+        return asyncio.run(run_token_command(settings, args))
+    if args.command == "role":
+        return asyncio.run(run_role_command(settings, args))
     if args.command == "import":
         from app.cli.import_images import run_import
 

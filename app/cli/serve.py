@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from app.cli.admin_token import provide_admin_token
 from app.cli.local_store import LocalStoreError, start_local_store
 from app.config import Settings
 from app.main import create_app
@@ -36,6 +37,9 @@ def run_serve(
             print(f"image-service: {exc}", file=sys.stderr)
             return 1
         settings = settings.with_overrides(mongodb_uri=store.uri + settings.database)
+        if not provide_admin_token(settings, local_store):
+            store.stop()
+            return 1
     try:
         web.run_app(
             create_app(settings),

@@ -29,7 +29,15 @@ from app.services.roles import Role, built_in_role, custom_role
 from storage.roles import RoleRecord, RoleRepository
 from storage.tokens import TokenMetadata, TokenRepository
 
-__all__ = ["TOKEN_PREFIX", "AccessService", "OidcClaims", "Role", "TokenMetadata", "hash_secret"]
+__all__ = [
+    "DEFAULT_LIFETIME",
+    "TOKEN_PREFIX",
+    "AccessService",
+    "OidcClaims",
+    "Role",
+    "TokenMetadata",
+    "hash_secret",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +107,11 @@ class AccessService:
 
     def default_expiration(self) -> datetime:
         """When a token issued now expires if nobody says otherwise (upstream: one year)."""
-        return self._clock() + DEFAULT_LIFETIME
+        return self.expiration_after(DEFAULT_LIFETIME)
+
+    def expiration_after(self, lifetime: timedelta) -> datetime:
+        """When a token issued now with that lifetime expires."""
+        return self._clock() + lifetime
 
     async def authenticate_token(self, secret: str) -> Principal:
         """The principal of an API token.

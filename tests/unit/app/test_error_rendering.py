@@ -11,10 +11,19 @@ from aiohttp.test_utils import make_mocked_request
 from marshmallow import ValidationError
 
 from app.error_rendering import describe, error_response, export_error_line
-from app.errors import DeadlineExceededPlain, GrpcCode, InvalidArgument, ResourceExhausted
+from app.errors import (
+    DeadlineExceededPlain,
+    GrpcCode,
+    InvalidArgument,
+    PermissionDenied,
+    ResourceExhausted,
+    Unauthenticated,
+)
 from app.keys import REQUEST_ID
 from app.scanner import errors as scan
 from storage.errors import ConcurrentUpdate, QueryTimeout
+
+DENIED = 'not authorized: "READ_WRITE_ACCESS" for "Image"'
 
 
 @pytest.fixture
@@ -29,6 +38,8 @@ def request_() -> web.Request:
     [
         (InvalidArgument("bad"), GrpcCode.INVALID_ARGUMENT, 400, "bad: invalid arguments"),
         (DeadlineExceededPlain("slow scan"), GrpcCode.DEADLINE_EXCEEDED, 504, "slow scan"),
+        (Unauthenticated("credentials not found"), 16, 401, "credentials not found"),
+        (PermissionDenied(DENIED), GrpcCode.PERMISSION_DENIED, 403, DENIED),
         (ValidationError({"a": ["no."]}), 3, 400, "invalid request: a: no.: invalid arguments"),
         (web.HTTPMethodNotAllowed("POST", ["GET"]), 12, 405, "Method Not Allowed"),
         (web.HTTPNotAcceptable(), GrpcCode.UNKNOWN, 406, "Not Acceptable"),

@@ -48,8 +48,17 @@ class Settings:
     # watched names are rescanned this often (0 turns the loop off); one replica leads
     reprocess_interval_s: float = 4 * 3600.0
     lease_ttl_s: float = 60.0
+    # the listener (app/listener.py): open connections at once; time to read a request's headers
+    # (and to keep an idle connection) and then its body; exact origins allowed by CORS; TLS files
+    max_connections: int = 1000
+    request_read_timeout_s: float = 30.0
+    cors_origins: tuple[str, ...] = ()
+    tls_cert: str = ""
+    tls_key: str = ""
     # machine-to-machine callers: JWTs from these OIDC issuers (app/auth/oidc.py)
     oidc_issuers: tuple[OidcIssuer, ...] = ()
+    # when set, /metrics answers only `Authorization: Bearer <metrics_token>`
+    metrics_token: str = ""
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -114,6 +123,18 @@ def _seconds(
     return value
 
 
+def _origins(raw: str, errors: list[str]) -> tuple[str, ...]:
+    """Comma-separated exact origins (`https://ui.example.com`), without a path or a wildcard."""
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or "*" in origin:
+            errors.append(
+                f"IMAGE_SERVICE_CORS_ORIGINS: {origin!r} is not an origin like https://host[:port]"
+            )
+    return origins
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build Settings from environment variables.
 
@@ -147,6 +168,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_layer_files=_int(env, "IMAGE_SERVICE_MAX_LAYER_FILES", 1_000_000, errors, minimum=1),
         reprocess_interval_s=_seconds(env, "IMAGE_SERVICE_REPROCESS_INTERVAL", 4 * 3600.0, errors),
         lease_ttl_s=_seconds(env, "IMAGE_SERVICE_LEASE_TTL", 60.0, errors, minimum=1),
+        max_connections=_int(env, "IMAGE_SERVICE_MAX_CONNECTIONS", 1000, errors, minimum=1),
+        request_read_timeout_s=_seconds(
+            env, "IMAGE_SERVICE_REQUEST_READ_TIMEOUT", 30.0, errors, minimum=1
+        ),
+        cors_origins=_origins(env.get("IMAGE_SERVICE_CORS_ORIGINS", ""), errors),
+        tls_cert=env.get("IMAGE_SERVICE_TLS_CERT", ""),
+        tls_key=env.get("IMAGE_SERVICE_TLS_KEY", ""),
+        metrics_token=env.get("IMAGE_SERVICE_METRICS_TOKEN", ""),
     )
     try:
         settings = replace(settings, registry=registry_settings_from_env(env))
@@ -159,6 +188,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         errors.append(str(exc))
     if settings.log_level not in LOG_LEVELS:
         errors.append(f"IMAGE_SERVICE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        errors.append(
+            "IMAGE_SERVICE_TLS_CERT and IMAGE_SERVICE_TLS_KEY go together: set both or neither"
+        )
     if settings.port > 65535:
         errors.append(f"IMAGE_SERVICE_PORT must be <= 65535, not {settings.port}")
     if errors:

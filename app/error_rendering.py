@@ -22,6 +22,7 @@ from app.errors import (
     ServiceError,
     Unauthenticated,
 )
+from app.hardening import bounded_message
 from app.http import dumps
 from app.keys import REQUEST_ID
 from app.scanner import errors as scan
@@ -77,7 +78,7 @@ class ErrorKind:
 
     def describe(self, exc: BaseException) -> ApiError:
         text = self.text(exc)
-        message = f"{text}: {self.suffix}" if self.suffix else text
+        message = bounded_message(f"{text}: {self.suffix}" if self.suffix else text)
         status = self.status if self.status is not None else getattr(exc, "status", 500)
         retry_after = exc.retry_after if isinstance(exc, ServiceError | scan.ScanError) else None
         return ApiError(self.code, status, message, retry_after)
@@ -117,6 +118,12 @@ ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
     web.HTTPMethodNotAllowed: _aiohttp(GrpcCode.UNIMPLEMENTED),
     web.HTTPRequestEntityTooLarge: _aiohttp(GrpcCode.INVALID_ARGUMENT),
     web.HTTPTooManyRequests: _aiohttp(GrpcCode.RESOURCE_EXHAUSTED),
+    # the listener's refusals (app/listener.py, app/http.py)
+    web.HTTPRequestTimeout: _aiohttp(GrpcCode.DEADLINE_EXCEEDED),
+    web.HTTPUnsupportedMediaType: _aiohttp(GrpcCode.INVALID_ARGUMENT),
+    web.HTTPRequestURITooLong: _aiohttp(GrpcCode.INVALID_ARGUMENT),
+    web.HTTPRequestHeaderFieldsTooLarge: _aiohttp(GrpcCode.INVALID_ARGUMENT),
+    web.HTTPServiceUnavailable: _aiohttp(GrpcCode.UNAVAILABLE),
     # the store; any other storage error gets a generic message
     StorageError: ErrorKind(GrpcCode.INTERNAL, 500, text=_storage_text),
     BadQuery: _INVALID,
@@ -161,10 +168,16 @@ def error_payload(error: ApiError) -> dict[str, Any]:
     return {"code": int(error.code), "message": error.message, "details": []}
 
 
+def error_body(error: ApiError) -> bytes:
+    """The unary error's JSON: the payload with `error` repeating the message."""
+    return dumps({**error_payload(error), "error": error.message})
+
+
 def error_response(error: ApiError) -> web.Response:
-    """The unary error: the payload with `error` repeating the message, and its status."""
-    body = dumps({**error_payload(error), "error": error.message})
-    response = web.Response(body=body, status=error.status, content_type="application/json")
+    """The unary error: its body and its status."""
+    response = web.Response(
+        body=error_body(error), status=error.status, content_type="application/json"
+    )
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
     return response

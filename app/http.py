@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from app.errors import InvalidArgument
+from app.hardening import READ_DEADLINE
 
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 # Upstream gzips /v1 answers above this size when the client accepts it.
@@ -27,12 +29,27 @@ def json_response(request: web.Request, data: Any, *, status: int = 200) -> web.
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object.
+    """The request body as a JSON object; an empty body is `{}`.
+
+    Only `Content-Type: application/json` is read: a browser sends other types across origins
+    without asking first (no CORS preflight), so a web page could otherwise trigger a scan.
 
     Raises:
+        HTTPUnsupportedMediaType: a body of another content type (415).
+        HTTPRequestTimeout: the body did not arrive before the request's read deadline (408).
         InvalidArgument: the body is not valid JSON, or not an object.
     """
-    raw = await request.read()
+    if request.body_exists and request.content_type != "application/json":
+        given = request.headers.get("Content-Type")
+        raise web.HTTPUnsupportedMediaType(
+            text="request body must be JSON sent with Content-Type application/json, "
+            + (f'not "{given}"' if given else "and none was given")
+        )
+    try:
+        async with asyncio.timeout_at(request.get(READ_DEADLINE)):
+            raw = await request.read()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text="the request body did not arrive in time") from None
     if not raw.strip():
         return {}
     try:

@@ -8,6 +8,8 @@ from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
+from app.cors import setup_cors
+from app.hardening import PARSER_LIMITS, hide_server_version
 from app.keys import SETTINGS
 from app.metrics import METRICS, Metrics, metrics_middleware
 from app.middleware import request_middleware
@@ -25,13 +27,15 @@ def create_app(
     app = web.Application(
         middlewares=[metrics_middleware, request_middleware],
         client_max_size=settings.max_body_bytes,
-        # search queries travel in the URL; aiohttp's default line limit is 8 KiB
-        handler_args={"max_line_size": MAX_URL_BYTES, "max_field_size": MAX_URL_BYTES},
+        # served by `image-service serve`, app/listener.py adds its own timeouts and cap
+        handler_args=PARSER_LIMITS,
     )
+    app.on_response_prepare.append(hide_server_version)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(mongo_ctx(db))
     app.cleanup_ctx.append(services_ctx)
+    setup_cors(app, settings.cors_origins)
     add_routes(app)
     setup_openapi(app)
     return app

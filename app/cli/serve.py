@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import ssl
 import sys
 from pathlib import Path
-
-from aiohttp import web
 
 from app.cli.admin_token import provide_admin_token
 from app.cli.local_store import LocalStoreError, start_local_store
 from app.config import Settings
+from app.listener import serve
 from app.main import create_app
-
-logger = logging.getLogger(__name__)
+from app.tls import ReloadingCertificate
 
 
 def run_serve(
@@ -26,9 +25,16 @@ def run_serve(
 ) -> int:
     """Serve until interrupted; a local store started here is stopped on the way out.
 
-    Exit status: 0 served; 1 the local store did not start.
+    Exit status: 0 served; 1 the local store did not start or the TLS files do not load.
     """
     settings = settings.with_overrides(host=host, port=port)
+    certificate = None
+    if settings.tls_cert:
+        try:
+            certificate = ReloadingCertificate(settings.tls_cert, settings.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            print(f"image-service: cannot load the TLS certificate and key: {exc}", file=sys.stderr)
+            return 1
     store = None
     if local_store is not None:
         try:
@@ -41,14 +47,7 @@ def run_serve(
             store.stop()
             return 1
     try:
-        web.run_app(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            shutdown_timeout=30,
-            access_log=None,
-            print=lambda text: logger.info("%s", text.strip()),
-        )
+        asyncio.run(serve(create_app(settings), settings, certificate))
     finally:
         if store is not None:
             store.stop()

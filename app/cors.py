@@ -1,0 +1,56 @@
+"""CORS, off unless origins are configured: then those exact origins get preflight answers and
+`Access-Control-Allow-Origin`; any other origin gets no CORS header, so browsers keep their pages
+out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id"
+EXPOSED_HEADERS = "X-Request-Id, Retry-After, WWW-Authenticate"
+PREFLIGHT_MAX_AGE_S = 600
+
+
+def _methods_of(request: web.Request) -> str | None:
+    """The methods the path answers, when it is a known path (an OPTIONS request on it is a 405)."""
+    exc = getattr(request.match_info, "http_exception", None)
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return ", ".join(sorted(exc.allowed_methods))
+    return None
+
+
+def setup_cors(app: web.Application, origins: Collection[str]) -> None:
+    """Answer preflights from `origins` and let them read answers; nothing when there are none."""
+    allowed = frozenset(origins)
+    if not allowed:
+        return
+
+    @web.middleware
+    async def preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if (
+            request.method == "OPTIONS"
+            and request.headers.get("Origin") in allowed
+            and "Access-Control-Request-Method" in request.headers
+            and (methods := _methods_of(request)) is not None
+        ):
+            response = web.Response(status=204)
+            response.headers["Access-Control-Allow-Methods"] = methods
+            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_S)
+            return response
+        return await handler(request)
+
+    async def allow_origin(request: web.Request, response: web.StreamResponse) -> None:
+        origin = request.headers.get("Origin")
+        if origin in allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        response.headers.add("Vary", "Origin")  # the answer depends on it: caches must know
+
+    # before authentication: a browser's preflight carries no credentials
+    app.middlewares.append(preflight)
+    app.on_response_prepare.append(allow_origin)

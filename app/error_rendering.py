@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -39,6 +39,8 @@ class ApiError:
     status: int
     message: str
     retry_after: float | None = None
+    # the WWW-Authenticate header of a 401
+    challenge: str | None = None
 
 
 def validation_message(error: ValidationError) -> str:
@@ -145,6 +147,16 @@ ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
 }
 
 _UNEXPECTED = ApiError(GrpcCode.INTERNAL, 500, "internal error")
+BEARER_CHALLENGE = 'Bearer realm="image-service"'
+
+
+def _with_challenge(error: ApiError, request: web.Request) -> ApiError:
+    """Every 401 says how to authenticate (RFC 6750), and whether the token given was refused."""
+    if error.status != 401:
+        return error
+    given = "Authorization" in request.headers
+    challenge = BEARER_CHALLENGE + (', error="invalid_token"' if given else "")
+    return replace(error, challenge=challenge)
 
 
 def describe(exc: BaseException, request: web.Request) -> ApiError:
@@ -152,7 +164,7 @@ def describe(exc: BaseException, request: web.Request) -> ApiError:
     for cls in type(exc).__mro__:
         kind = ERROR_KINDS.get(cls)
         if kind is not None:
-            return kind.describe(exc)
+            return _with_challenge(kind.describe(exc), request)
     logger.error(
         "unhandled error on %s %s (request %s)",
         request.method,
@@ -180,6 +192,8 @@ def error_response(error: ApiError) -> web.Response:
     )
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    if error.challenge is not None:
+        response.headers["WWW-Authenticate"] = error.challenge
     return response
 
 

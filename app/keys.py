@@ -7,7 +7,10 @@ from typing import Any
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.auth.oidc import OidcVerifier
+from app.auth.principal import Principal
 from app.config import Settings
+from app.services.access import AccessService
 from app.services.images import ImageService
 from app.services.rescan import RescanService
 from app.services.scanning import ScanService
@@ -19,6 +22,11 @@ IMAGES = web.AppKey("image_service.images", ImageService)
 WATCHES = web.AppKey("image_service.watches", WatchService)
 SCANS = web.AppKey("image_service.scans", ScanService)
 RESCANS = web.AppKey("image_service.rescans", RescanService)
+ACCESS = web.AppKey("image_service.access", AccessService)
+# Only when OIDC issuers are configured.
+OIDC = web.AppKey("image_service.oidc", OidcVerifier)
 REQUEST_ID = web.RequestKey("image_service.request_id", str)
+# Who is calling, set by the authentication middleware on every route that needs credentials.
+PRINCIPAL = web.RequestKey("image_service.principal", Principal)
 # Set when a handler saw its client go away; metrics count it as 499.
 CLIENT_GONE = web.RequestKey("image_service.client_gone", bool)

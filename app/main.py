@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.auth.middleware import auth_middleware
 from app.config import Settings
 from app.cors import setup_cors
 from app.hardening import PARSER_LIMITS, hide_server_version
@@ -14,7 +15,7 @@ from app.keys import SETTINGS
 from app.metrics import METRICS, Metrics, metrics_middleware
 from app.middleware import request_middleware
 from app.openapi import setup_openapi
-from app.resources import mongo_ctx, services_ctx
+from app.resources import access_ctx, mongo_ctx, services_ctx
 from app.routes import add_routes
 
 MAX_URL_BYTES = 64 * 1024
@@ -34,8 +35,10 @@ def create_app(
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(mongo_ctx(db))
+    app.cleanup_ctx.append(access_ctx)
     app.cleanup_ctx.append(services_ctx)
     setup_cors(app, settings.cors_origins)
-    add_routes(app)
+    # innermost: errors it raises are rendered and counted like any other
+    app.middlewares.append(auth_middleware(add_routes(app)))
     setup_openapi(app)
     return app

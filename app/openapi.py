@@ -11,6 +11,8 @@ from schemas.errors import ErrorBody
 
 OPENAPI_URL = "/api/docs/openapi.json"
 SWAGGER_UI_PATH = "/api/docs"
+# The security scheme of every operation that needs a token (API token or OIDC JWT).
+BEARER_AUTH = "bearerAuth"
 # Every operation can fail with the upstream error body.
 ERRORS = {
     "default": {
@@ -32,7 +34,7 @@ async def _strip_swagger2_keys(app: web.Application) -> None:
 def setup_openapi(app: web.Application) -> None:
     # apigami keeps its state under plain string keys; the warning is about its code, not ours.
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_apigami")
-    setup_aiohttp_apispec(
+    apispec = setup_aiohttp_apispec(
         app,
         title="Image Service",
         version="v1",
@@ -42,6 +44,14 @@ def setup_openapi(app: web.Application) -> None:
         info={
             "description": "Container image inventory and vulnerability service speaking the "
             "RHACS Image Service REST API v1."
+        },
+    )
+    apispec.spec.components.security_scheme(
+        BEARER_AUTH,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API token of this service, or a JWT of a configured OIDC issuer",
         },
     )
     app.on_startup.append(_strip_swagger2_keys)  # after apigami's own registration

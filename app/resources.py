@@ -17,8 +17,9 @@ from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from app.composition import build_images, build_matcher, scan_limits
-from app.keys import DB, IMAGES, RESCANS, SCANS, SETTINGS, WATCHES
+from app.auth.oidc import OidcVerifier
+from app.composition import build_access, build_images, build_matcher, scan_limits
+from app.keys import ACCESS, DB, IMAGES, OIDC, RESCANS, SCANS, SETTINGS, WATCHES
 from app.metrics import METRICS, register_counters
 from app.scanner.registry import RegistryClient
 from app.services.caches import TtlCache
@@ -83,6 +84,18 @@ async def _retry_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
 def owner_id() -> str:
     """Who holds a lease: this host and process, unique across restarts."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def access_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Tokens and roles on the open database; the OIDC verifier when issuers are configured."""
+    settings = app[SETTINGS]
+    app[ACCESS] = build_access(app[DB], settings)
+    verifier = None
+    if settings.oidc_issuers:
+        app[OIDC] = verifier = OidcVerifier(settings.oidc_issuers)
+    yield
+    if verifier is not None:
+        await verifier.close()
 
 
 async def services_ctx(app: web.Application) -> AsyncIterator[None]:

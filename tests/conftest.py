@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 
+from app.auth.permissions import ADMIN
 from app.cli.local_store import LocalStore, start_local_store
 from app.config import Settings
 from app.main import create_app
 from storage.mongo import open_client
+from tests.support.access import bearer, issue_token
 from tests.support.stores import MONGODB, MONGOMOCK, NX, MongomockDatabase
 from tests.support.swagger import missing_swagger, uses_swagger
 
@@ -73,6 +76,45 @@ async def db(store: str, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     await client.close()
 
 
+TokenFor = Callable[..., Awaitable[str]]
+AppClient = Callable[..., Awaitable[Any]]
+
+
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, db: Any) -> Any:
-    return await aiohttp_client(create_app(settings, db=db))
+def token_for(settings: Settings, db: Any) -> TokenFor:
+    """`await token_for("Analyst", name=…, expiration=…)`: a token with those roles on `db`."""
+
+    async def issue(*roles: str, **options: Any) -> str:
+        return await issue_token(db, settings, roles or (ADMIN,), **options)
+
+    return issue
+
+
+@pytest.fixture
+async def admin_token(token_for: TokenFor) -> str:
+    return await token_for(ADMIN, name="test-admin")
+
+
+@pytest.fixture
+def app_client(aiohttp_client: Any) -> AppClient:
+    """`await app_client(settings, db)`: the app on `db`, every request with an Admin token
+    (`roles=` for others)."""
+
+    async def start(settings: Settings, db: Any, *, roles: tuple[str, ...] = (ADMIN,)) -> Any:
+        token = await issue_token(db, settings, roles, name="test-client")
+        return await aiohttp_client(create_app(settings, db=db), headers=bearer(token))
+
+    return start
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, db: Any, admin_token: str) -> Any:
+    """The app on `db`; every request carries an Admin token unless it sends its own."""
+    return await aiohttp_client(create_app(settings, db=db), headers=bearer(admin_token))
+
+
+@pytest.fixture
+async def anonymous(client: Any) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session to the `client`'s server that sends no credentials."""
+    async with aiohttp.ClientSession(base_url=client.make_url("/")) as session:
+        yield session

@@ -9,13 +9,19 @@ from aiohttp import web
 from aiohttp_apigami import docs, json_schema, querystring_schema, response_schema
 from marshmallow import Schema
 
-from app.openapi import ERRORS
+from app.openapi import BEARER_AUTH, ERRORS
 
 H = TypeVar("H", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
 SchemaClass = type[Schema]
 
 
-def image_service(
+def image_service(response: SchemaClass | None = None, **options: Any) -> Callable[[H], H]:
+    """Document an ImageService operation (see `documented`)."""
+    return documented("ImageService", response, **options)
+
+
+def documented(
+    tag: str,
     response: SchemaClass | None = None,
     *,
     query: SchemaClass | None = None,
@@ -23,7 +29,7 @@ def image_service(
     responses: dict[Any, Any] | None = None,
     **extra: Any,
 ) -> Callable[[H], H]:
-    """Document an ImageService operation in the OpenAPI document.
+    """Document an operation of the service `tag` that needs a bearer token.
 
     The handler's docstring gives the summary (first line) and the description (the rest);
     `response` is the 200 schema, `query` or `body` the request's; any error has the error body.
@@ -40,7 +46,8 @@ def image_service(
         answers: dict[Any, Any] = {**ERRORS, **(responses or {})}  # "default" is no status
         documented = docs(
             responses=answers,
-            tags=["ImageService"],
+            tags=[tag],
+            security=[{BEARER_AUTH: []}],
             summary=summary.strip(),
             description=" ".join(rest.split()) or None,
             **extra,

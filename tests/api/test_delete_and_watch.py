@@ -10,6 +10,7 @@ import pytest
 from app.config import Settings
 from app.main import create_app
 from tests.api.test_images import assert_error, check
+from tests.support.access import bearer
 from tests.support.images import image
 
 
@@ -185,7 +186,8 @@ async def test_without_a_database_the_service_is_alive_but_not_ready(aiohttp_cli
         database="nowhere",
         mongo_connect_timeout_ms=200,
     )
-    client = await aiohttp_client(create_app(settings))
+    # no database to issue a token on: the lookup of any token finds the store unavailable
+    client = await aiohttp_client(create_app(settings), headers=bearer("isvc_unknown"))
     assert (await client.get("/livez")).status == 200
     response = await client.get("/readyz")
     assert response.status == 503

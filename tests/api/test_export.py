@@ -11,7 +11,6 @@ from typing import Any
 from app.cli.seed_data import generate_images
 from app.config import Settings
 from app.keys import IMAGES
-from app.main import create_app
 from schemas.image import normalize_image
 from tests.api.test_images import check
 from tests.support.swagger import validate_definition
@@ -79,10 +78,10 @@ async def test_export_negative_timeout_has_already_expired(client: Any) -> None:
 
 
 async def test_export_timeout_mid_stream_ends_with_an_error_line(
-    aiohttp_client: Any, settings: Settings, db: Any
+    app_client: Any, settings: Settings, db: Any
 ) -> None:
     # small cursor batches: the first line comes quickly even from a slow store
-    client = await aiohttp_client(create_app(replace(settings, export_batch_size=8), db=db))
+    client = await app_client(replace(settings, export_batch_size=8), db)
     # ~30 MB of uncompressed lines: more than socket buffers hold, so the server blocks
     await seed_many(client, 120, profile="realistic")
     response = await client.get(

@@ -20,6 +20,7 @@ from app.cli.seed_data import generate_images, write_ndjson
 from app.config import Settings
 from app.main import create_app
 from storage.mongo import open_client
+from tests.support.access import bearer, issue_token
 
 
 def cli(store: LocalStore, database: str, *args: str, stdin: bytes | None = None) -> Any:
@@ -43,7 +44,8 @@ def database() -> str:
 async def api(aiohttp_client: Any, nx_store: LocalStore, database: str) -> AsyncIterator[Any]:
     mongo = open_client(nx_store.uri, timeout_ms=5000)
     settings = Settings(mongodb_uri=nx_store.uri, database=database)
-    yield await aiohttp_client(create_app(settings, db=mongo[database]))
+    token = await issue_token(mongo[database], settings)
+    yield await aiohttp_client(create_app(settings, db=mongo[database]), headers=bearer(token))
     await mongo.drop_database(database)
     await mongo.close()
 
@@ -161,7 +163,9 @@ async def test_export_then_import_gives_back_the_same_images(
     mongo = open_client(nx_store.uri, timeout_ms=5000)
     settings = Settings(mongodb_uri=nx_store.uri, database=other)
     try:
-        async with TestClient(TestServer(create_app(settings, db=mongo[other]))) as copy:
+        server = TestServer(create_app(settings, db=mongo[other]))
+        token = await issue_token(mongo[other], settings)
+        async with TestClient(server, headers=bearer(token)) as copy:
             second = await (await copy.get("/v1/export/images")).read()
     finally:
         await mongo.drop_database(other)

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.keys import RESCANS
-from app.main import create_app
 from storage.mongo import WATCHED_IMAGES
 from tests.scanner.scan_support import scan_settings, unique_repo
 from tests.support.oci.samples import push_alpine, push_debian
@@ -19,11 +18,11 @@ from tests.support.registry import RunningRegistry
 
 
 async def test_leader_with_a_stale_cache_keeps_the_digest_the_registry_reports(
-    nx_db: Any, aiohttp_client: Any, registry: RunningRegistry
+    nx_db: Any, app_client: Any, registry: RunningRegistry
 ) -> None:
     settings = scan_settings(registry.host)  # no background loop: rounds are run by hand
-    leader = await aiohttp_client(create_app(settings, db=nx_db))
-    other = await aiohttp_client(create_app(settings, db=nx_db))
+    leader = await app_client(settings, nx_db)
+    other = await app_client(settings, nx_db)
     repo = unique_repo("stale/cache")
     old = push_alpine(registry, repo, "stable")
     name = old.reference(registry)
@@ -46,7 +45,7 @@ async def test_leader_with_a_stale_cache_keeps_the_digest_the_registry_reports(
 
 
 async def test_a_busy_scanner_postpones_a_name_briefly_without_an_error(
-    nx_db: Any, aiohttp_client: Any, registry: RunningRegistry
+    nx_db: Any, app_client: Any, registry: RunningRegistry
 ) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()
@@ -56,7 +55,7 @@ async def test_a_busy_scanner_postpones_a_name_briefly_without_an_error(
     stalled = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
     settings = scan_settings(registry.host, stalled, max_retries=0, request_timeout_s=3)
     settings = settings.with_overrides(max_concurrent_scans=1, scan_queue_wait_s=0.1)
-    client = await aiohttp_client(create_app(settings, db=nx_db))
+    client = await app_client(settings, nx_db)
     pushed = push_alpine(registry, unique_repo("busy/app"), "1")
     name = pushed.reference(registry)
     past = datetime.now(UTC) - timedelta(seconds=1)

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from app.main import create_app
 from tests.scanner.scan_support import load_feed, metric, scan_settings, unique_repo
 from tests.support.oci.samples import FEED_V1, FEED_V2, push_alpine, push_debian
 from tests.support.registry import RunningRegistry
@@ -16,8 +15,8 @@ from tests.support.swagger import assert_all_fields_present, validate_definition
 
 
 @pytest.fixture
-async def client(nx_db: Any, registry: RunningRegistry, aiohttp_client: Any) -> Any:
-    return await aiohttp_client(create_app(scan_settings(registry.host), db=nx_db))
+async def client(nx_db: Any, registry: RunningRegistry, app_client: Any) -> Any:
+    return await app_client(scan_settings(registry.host), nx_db)
 
 
 @pytest.fixture

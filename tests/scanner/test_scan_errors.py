@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from app.main import create_app
 from tests.api.test_images import assert_error
 from tests.scanner.scan_support import load_feed, metric, scan_settings, unique_repo
 from tests.support.oci import (
@@ -29,8 +28,8 @@ from tests.support.registry import RunningRegistry, free_port
 
 
 @pytest.fixture
-async def client(nx_db: Any, registry: RunningRegistry, aiohttp_client: Any) -> Any:
-    return await aiohttp_client(create_app(scan_settings(registry.host), db=nx_db))
+async def client(nx_db: Any, registry: RunningRegistry, app_client: Any) -> Any:
+    return await app_client(scan_settings(registry.host), nx_db)
 
 
 async def scan(client: Any, name: str, **extra: Any) -> Any:
@@ -72,13 +71,13 @@ async def test_an_index_resolves_to_the_configured_platform(
 
 
 async def test_another_platform_can_be_configured(
-    nx_db: Any, aiohttp_client: Any, registry: RunningRegistry
+    nx_db: Any, app_client: Any, registry: RunningRegistry
 ) -> None:
     settings = scan_settings(registry.host)
     from dataclasses import replace
 
     settings = replace(settings, registry=replace(settings.registry, platform="linux/arm64"))
-    client = await aiohttp_client(create_app(settings, db=nx_db))
+    client = await app_client(settings, nx_db)
     repo = unique_repo("multi/arch")
     amd64 = push_debian(registry, repo, "amd64")
     arm64 = push_alpine(registry, repo, "arm64", architecture="arm64")
@@ -132,10 +131,10 @@ async def test_unknown_repository_and_tag_are_404(client: Any, registry: Running
 
 async def test_unreachable_registry_is_503_naming_it(
     nx_db: Any,
-    aiohttp_client: Any,
+    app_client: Any,
 ) -> None:
     host = f"127.0.0.1:{free_port()}"
-    client = await aiohttp_client(create_app(scan_settings(host, max_retries=0), db=nx_db))
+    client = await app_client(scan_settings(host, max_retries=0), nx_db)
     response = await scan(client, f"{host}/team/app:1")
     assert response.status == 503
     assert_error(await response.json(), 14, host)
@@ -143,7 +142,7 @@ async def test_unreachable_registry_is_503_naming_it(
 
 async def test_a_registry_that_never_answers_is_504(
     nx_db: Any,
-    aiohttp_client: Any,
+    app_client: Any,
 ) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()  # holds the connection open and never answers
@@ -152,7 +151,7 @@ async def test_a_registry_that_never_answers_is_504(
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     host = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
     settings = scan_settings(host, max_retries=0, request_timeout_s=0.5)
-    client = await aiohttp_client(create_app(settings, db=nx_db))
+    client = await app_client(settings, nx_db)
     try:
         response = await scan(client, f"{host}/team/app:1")
         assert response.status == 504
@@ -163,12 +162,12 @@ async def test_a_registry_that_never_answers_is_504(
 
 
 async def test_registry_credentials_from_a_docker_config(
-    nx_db: Any, aiohttp_client: Any, auth_registry: RunningRegistry, tmp_path: Path
+    nx_db: Any, app_client: Any, auth_registry: RunningRegistry, tmp_path: Path
 ) -> None:
     pushed = push_alpine(auth_registry, unique_repo("private/app"), "1")
     name = pushed.reference(auth_registry)
 
-    anonymous = await aiohttp_client(create_app(scan_settings(auth_registry.host), db=nx_db))
+    anonymous = await app_client(scan_settings(auth_registry.host), nx_db)
     response = await scan(anonymous, name)
     assert response.status == 403
     assert_error(await response.json(), 7, auth_registry.host)
@@ -176,9 +175,7 @@ async def test_registry_credentials_from_a_docker_config(
     wrong = tmp_path / "wrong.json"
     token = base64.b64encode(f"{auth_registry.username}:nope".encode()).decode()
     wrong.write_text(json.dumps({"auths": {auth_registry.host: {"auth": token}}}))
-    client = await aiohttp_client(
-        create_app(scan_settings(auth_registry.host, auth_file=str(wrong)), db=nx_db)
-    )
+    client = await app_client(scan_settings(auth_registry.host, auth_file=str(wrong)), nx_db)
     response = await scan(client, name)
     assert response.status == 403
     assert_error(await response.json(), 7, auth_registry.host)
@@ -186,9 +183,7 @@ async def test_registry_credentials_from_a_docker_config(
     good = tmp_path / "config.json"
     entry = {"username": auth_registry.username, "password": auth_registry.password}
     good.write_text(json.dumps({"auths": {f"http://{auth_registry.host}": entry}}))
-    client = await aiohttp_client(
-        create_app(scan_settings(auth_registry.host, auth_file=str(good)), db=nx_db)
-    )
+    client = await app_client(scan_settings(auth_registry.host, auth_file=str(good)), nx_db)
     response = await scan(client, name)
     assert response.status == 200, await response.text()
     image = await response.json()
@@ -218,11 +213,11 @@ async def test_content_that_does_not_match_its_digest_is_refused(
 
 
 async def test_a_decompression_bomb_stops_at_the_limit(
-    nx_db: Any, aiohttp_client: Any, registry: RunningRegistry
+    nx_db: Any, app_client: Any, registry: RunningRegistry
 ) -> None:
     limit = 64 << 20
     settings = scan_settings(registry.host).with_overrides(max_inflated_layer_bytes=limit)
-    client = await aiohttp_client(create_app(settings, db=nx_db))
+    client = await app_client(settings, nx_db)
     bomb = layer_from_chunks(zero_file_tar_chunks([("zeros", 256 << 20)]), "gzip", level=9)
     assert bomb.size < 2 << 20
     layers = [*alpine_layers(), bomb]
@@ -236,7 +231,7 @@ async def test_a_decompression_bomb_stops_at_the_limit(
 
 async def test_scans_beyond_the_limit_wait_then_get_429(
     nx_db: Any,
-    aiohttp_client: Any,
+    app_client: Any,
 ) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()
@@ -247,7 +242,7 @@ async def test_scans_beyond_the_limit_wait_then_get_429(
     settings = scan_settings(host, max_retries=0, request_timeout_s=3).with_overrides(
         max_concurrent_scans=1, scan_queue_wait_s=0.2
     )
-    client = await aiohttp_client(create_app(settings, db=nx_db))
+    client = await app_client(settings, nx_db)
     try:
         slow = asyncio.create_task(scan(client, f"{host}/team/slow:1"))
         await asyncio.sleep(0.3)

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from app.cli.vulndb import import_feed
-from app.main import create_app
 from tests.scanner.scan_support import eventually, load_feed, metric, scan_settings, unique_repo
 from tests.support.oci.samples import FEED_V1, FEED_V2, push_alpine, push_debian, write_feed
 from tests.support.registry import RunningRegistry
@@ -19,8 +18,8 @@ async def scan(client: Any, name: str) -> Any:
 
 
 @pytest.fixture
-async def client(nx_db: Any, registry: RunningRegistry, aiohttp_client: Any) -> Any:
-    return await aiohttp_client(create_app(scan_settings(registry.host), db=nx_db))
+async def client(nx_db: Any, registry: RunningRegistry, app_client: Any) -> Any:
+    return await app_client(scan_settings(registry.host), nx_db)
 
 
 async def watched(client: Any) -> list[dict[str, Any]]:
@@ -84,13 +83,13 @@ async def test_watch_refuses_digests(client: Any, registry: RunningRegistry) -> 
 
 
 async def test_two_replicas_rescan_a_moved_tag_once(
-    nx_db: Any, aiohttp_client: Any, registry: RunningRegistry
+    nx_db: Any, app_client: Any, registry: RunningRegistry
 ) -> None:
     settings = scan_settings(registry.host).with_overrides(
         reprocess_interval_s=0.4, lease_ttl_s=2.0
     )
-    first = await aiohttp_client(create_app(settings, db=nx_db))
-    second = await aiohttp_client(create_app(settings, db=nx_db))
+    first = await app_client(settings, nx_db)
+    second = await app_client(settings, nx_db)
     repo = unique_repo("moving/tag")
     old = push_alpine(registry, repo, "stable")
     name = old.reference(registry)
@@ -132,11 +131,11 @@ async def test_two_replicas_rescan_a_moved_tag_once(
 
 
 async def test_the_leader_rematches_images_an_import_left_behind(
-    nx_db: Any, aiohttp_client: Any, registry: RunningRegistry, tmp_path: Path
+    nx_db: Any, app_client: Any, registry: RunningRegistry, tmp_path: Path
 ) -> None:
     await load_feed(nx_db, tmp_path / "feed", FEED_V1)
     settings = scan_settings(registry.host).with_overrides(reprocess_interval_s=0.4)
-    client = await aiohttp_client(create_app(settings, db=nx_db))
+    client = await app_client(settings, nx_db)
     pushed = push_debian(registry, unique_repo(), "left")
     assert (await scan(client, pushed.reference(registry))).status == 200
 

@@ -1,0 +1,117 @@
+"""Who is calling and whether they may: one middleware, guards declared in the route table.
+
+A route's guard is `None` (open), `ANY_PRINCIPAL` (any valid credentials), `METRICS_SCRAPE`
+(open unless a metrics token is configured) or the permissions it needs. Routes outside the table
+(Swagger UI, unknown paths) are open, except under `/v1/`: there an unknown path or method needs
+credentials too, so an anonymous caller cannot learn which routes exist.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from app.auth.oidc import InvalidJwt, OidcVerifier
+from app.auth.permissions import Permission
+from app.auth.principal import Principal
+from app.errors import PermissionDenied, Unauthenticated
+from app.keys import ACCESS, OIDC, PRINCIPAL, SETTINGS
+from app.services.access import AccessService
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Gate(enum.Enum):
+    """Guards that are not permissions."""
+
+    ANY_PRINCIPAL = "any valid credentials"
+    METRICS_SCRAPE = "the metrics token, when one is configured"
+
+
+ANY_PRINCIPAL = Gate.ANY_PRINCIPAL
+METRICS_SCRAPE = Gate.METRICS_SCRAPE
+Guard = Permission | tuple[Permission, ...] | Gate | None
+Guards = Mapping[web.AbstractRoute, Guard]
+
+_BEARER = "bearer"
+MISSING = "credentials not found"
+MALFORMED = "malformed credentials: expected `Authorization: Bearer <token>`"
+
+
+def bearer_token(request: web.Request) -> str:
+    """The token of `Authorization: Bearer <token>`.
+
+    Raises:
+        Unauthenticated: no Authorization header, another scheme, or an empty token.
+    """
+    header = request.headers.get("Authorization")
+    if header is None:
+        raise Unauthenticated(MISSING)
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != _BEARER or not token or " " in token:
+        raise Unauthenticated(MALFORMED)
+    return token
+
+
+async def authenticate(
+    token: str, access: AccessService, verifier: OidcVerifier | None
+) -> Principal:
+    """The principal a bearer token speaks for: an OIDC JWT when issuers are configured and it
+    looks like one, otherwise an API token of this service.
+
+    Raises:
+        Unauthenticated: the token is unknown, expired, revoked or does not verify.
+    """
+    if verifier is not None and OidcVerifier.looks_like_jwt(token):
+        try:
+            identity = await verifier.verify(token)
+        except InvalidJwt as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        return await access.principal_for_oidc(identity)
+    return await access.authenticate_token(token)
+
+
+def authorize(principal: Principal, needed: Permission | tuple[Permission, ...]) -> None:
+    """Raises PermissionDenied, in upstream's words, for the first permission not held."""
+    for permission in (needed,) if isinstance(needed, Permission) else needed:
+        if not principal.allows(permission):
+            raise PermissionDenied(f"not authorized: {permission}")
+
+
+def _check_metrics_token(request: web.Request) -> None:
+    expected = request.app[SETTINGS].metrics_token
+    if expected and not hmac.compare_digest(bearer_token(request).encode(), expected.encode()):
+        raise Unauthenticated("invalid token")
+
+
+def _guard_of(request: web.Request, guards: Guards) -> Guard:
+    route = request.match_info.route
+    if route in guards:
+        return guards[route]
+    return ANY_PRINCIPAL if request.path.startswith("/v1/") else None
+
+
+def auth_middleware(guards: Guards) -> Middleware:
+    """The middleware enforcing each route's guard; `request[PRINCIPAL]` holds the caller."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        guard = _guard_of(request, guards)
+        if guard is None:
+            return await handler(request)
+        if guard is METRICS_SCRAPE:
+            _check_metrics_token(request)
+            return await handler(request)
+        app = request.app
+        principal = await authenticate(bearer_token(request), app[ACCESS], app.get(OIDC))
+        request[PRINCIPAL] = principal
+        if not isinstance(guard, Gate):
+            authorize(principal, guard)
+        return await handler(request)
+
+    return middleware

@@ -18,8 +18,6 @@ from app.openapi import setup_openapi
 from app.resources import access_ctx, mongo_ctx, services_ctx
 from app.routes import add_routes
 
-MAX_URL_BYTES = 64 * 1024
-
 
 def create_app(
     settings: Settings, *, db: AsyncDatabase[dict[str, Any]] | None = None

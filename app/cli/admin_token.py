@@ -70,7 +70,7 @@ def usage(summary: str, path: Path, base_url: str) -> str:
 
 def _base_url(settings: Settings) -> str:
     host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host  # noqa: S104
-    scheme = "https" if getattr(settings, "tls_cert", "") else "http"
+    scheme = "https" if settings.tls_cert else "http"
     return f"{scheme}://{host}:{settings.port}"
 
 

@@ -124,11 +124,15 @@ class OidcVerifier:
         claims = _verified_claims(token, key, alg, issuer)
         if not isinstance(claims["sub"], str):
             raise InvalidJwt(f"JWT from {issuer.issuer}: the 'sub' claim is not a string")
+        try:
+            expires_at = datetime.fromtimestamp(float(claims["exp"]), UTC)
+        except (OverflowError, ValueError, OSError):
+            raise InvalidJwt(f"JWT from {issuer.issuer}: the 'exp' claim is out of range") from None
         return OidcIdentity(
             issuer=issuer.issuer,
             subject=claims["sub"],
             roles=roles_for(issuer.rules, claims),
-            expires_at=datetime.fromtimestamp(float(claims["exp"]), UTC),
+            expires_at=expires_at,
         )
 
     async def close(self) -> None:

@@ -218,6 +218,10 @@ BAD_TOKENS: dict[str, tuple[Callable[[Idp], str], str]] = {
         lambda idp: idp.keys[0].sign(idp.claims(iat=int(time.time()) + 300)),
         "the token is not valid yet",
     ),
+    "an exp beyond any date": (
+        lambda idp: idp.keys[0].sign(idp.claims(exp=10**20)),
+        "the 'exp' claim is out of range",
+    ),
     "no exp": (
         lambda idp: idp.keys[0].sign({k: v for k, v in idp.claims().items() if k != "exp"}),
         "the 'exp' claim is missing",

@@ -13,6 +13,9 @@ from app.scanner.registry.settings import RegistrySettings, registry_settings_fr
 
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/image_service"
 DEFAULT_DATABASE = "image_service"
+# IMAGE_SERVICE_AUDIT_LOG: these two words, or a file to append to
+AUDIT_LOG_STDOUT = "stdout"
+AUDIT_LOG_OFF = "off"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -59,6 +62,8 @@ class Settings:
     oidc_issuers: tuple[OidcIssuer, ...] = ()
     # when set, /metrics answers only `Authorization: Bearer <metrics_token>`
     metrics_token: str = ""
+    # where the audit log's JSON lines go (app/audit.py): stdout, off, or a file path
+    audit_log: str = AUDIT_LOG_STDOUT
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -176,6 +181,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         tls_cert=env.get("IMAGE_SERVICE_TLS_CERT", ""),
         tls_key=env.get("IMAGE_SERVICE_TLS_KEY", ""),
         metrics_token=env.get("IMAGE_SERVICE_METRICS_TOKEN", ""),
+        audit_log=env.get("IMAGE_SERVICE_AUDIT_LOG") or AUDIT_LOG_STDOUT,
     )
     try:
         settings = replace(settings, registry=registry_settings_from_env(env))

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from app.errors import InvalidArgument
 from app.hardening import READ_DEADLINE
+from app.keys import JSON_BODY
 
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 # Upstream gzips /v1 answers above this size when the client accepts it.
@@ -58,4 +59,5 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         raise InvalidArgument(f"malformed JSON body: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidArgument("request body must be a JSON object")
+    request[JSON_BODY] = data
     return data

@@ -30,3 +30,5 @@ REQUEST_ID = web.RequestKey("image_service.request_id", str)
 PRINCIPAL = web.RequestKey("image_service.principal", Principal)
 # Set when a handler saw its client go away; metrics count it as 499.
 CLIENT_GONE = web.RequestKey("image_service.client_gone", bool)
+# The JSON object a handler read as its body; the audit log quotes a few of its fields.
+JSON_BODY = web.RequestKey("image_service.json_body", dict)

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.audit import audit_middleware, note_refusals
 from app.auth.middleware import auth_middleware
 from app.config import Settings
 from app.cors import setup_cors
@@ -24,11 +25,14 @@ def create_app(
 ) -> web.Application:
     """The Image Service application; `db` replaces the configured database (tests)."""
     app = web.Application(
-        middlewares=[metrics_middleware, request_middleware],
+        middlewares=[metrics_middleware],
         client_max_size=settings.max_body_bytes,
         # served by `image-service serve`, app/listener.py adds its own timeouts and cap
         handler_args=PARSER_LIMITS,
     )
+    guards = add_routes(app)
+    # the audit log sees the status the client gets; inside the renderer, why it was refused
+    app.middlewares.extend([audit_middleware(guards), request_middleware, note_refusals])
     app.on_response_prepare.append(hide_server_version)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
@@ -37,6 +41,6 @@ def create_app(
     app.cleanup_ctx.append(services_ctx)
     setup_cors(app, settings.cors_origins)
     # innermost: errors it raises are rendered and counted like any other
-    app.middlewares.append(auth_middleware(add_routes(app)))
+    app.middlewares.append(auth_middleware(guards))
     setup_openapi(app)
     return app

@@ -7,6 +7,7 @@ import ssl
 import sys
 from pathlib import Path
 
+from app.audit import configure_audit_log
 from app.cli.admin_token import provide_admin_token
 from app.cli.local_store import LocalStoreError, start_local_store
 from app.config import Settings
@@ -25,7 +26,8 @@ def run_serve(
 ) -> int:
     """Serve until interrupted; a local store started here is stopped on the way out.
 
-    Exit status: 0 served; 1 the local store did not start or the TLS files do not load.
+    Exit status: 0 served; 1 the local store did not start, the TLS files do not load or the
+    audit log file cannot be opened.
     """
     settings = settings.with_overrides(host=host, port=port)
     certificate = None
@@ -35,6 +37,11 @@ def run_serve(
         except (OSError, ssl.SSLError) as exc:
             print(f"image-service: cannot load the TLS certificate and key: {exc}", file=sys.stderr)
             return 1
+    try:
+        configure_audit_log(settings.audit_log)
+    except OSError as exc:
+        print(f"image-service: cannot open the audit log: {exc}", file=sys.stderr)
+        return 1
     store = None
     if local_store is not None:
         try:

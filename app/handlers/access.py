@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app.audit import note_audit
 from app.auth.permissions import RESOURCES, Access, PermissionSet, access_to
 from app.auth.principal import Principal, PrincipalKind
 from app.errors import InvalidArgument
@@ -69,6 +70,7 @@ async def generate_token(request: web.Request) -> web.Response:
         expiration=body["expiration"] or access.default_expiration(),
         issuer=request[PRINCIPAL],
     )
+    note_audit(request, tokenId=token.id)
     return json_response(request, {"token": secret, "metadata": _metadata(token)})
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app.audit import note_audit
 from app.handlers.documented import image_service
 from app.http import json_response
 from app.keys import IMAGES
@@ -73,5 +74,11 @@ async def delete_images(request: web.Request) -> web.Response:
     query = params["query"] if params["has_query"] else None
     result = await request.app[IMAGES].delete(
         query, confirm=params["confirm"], pagination=_pagination(params)
+    )
+    note_audit(
+        request,
+        images_affected=0 if result.dry_run else result.num_deleted,
+        dryRun=result.dry_run,
+        numDeleted=result.num_deleted,
     )
     return json_response(request, {"numDeleted": result.num_deleted, "dryRun": result.dry_run})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from app.audit import note_audit
 from app.handlers.documented import image_service
 from app.http import json_body, json_response
 from app.keys import SCANS
@@ -33,6 +34,7 @@ async def scan_image(request: web.Request) -> web.Response:
         cluster=body["cluster"],
         namespace=body["namespace"],
     )
+    note_audit(request, images_affected=[image["id"]])
     return json_response(request, image)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from app.audit import note_audit
 from app.handlers.documented import image_service
 from app.http import json_body, json_response
 from app.keys import WATCHES
+from app.services.watched import WatchError
 from schemas import requests, responses
 
 # Schema instances are reusable and costly to build: one per process, not per request.
@@ -19,6 +21,12 @@ async def watch_image(request: web.Request) -> web.Response:
     """WatchImage: keep an image name scanned"""
     body = WATCH_BODY.load(await json_body(request))
     outcome = await request.app[WATCHES].watch(body["name"])
+    note_audit(
+        request,
+        images_affected=[outcome.image_id] if outcome.image_id else None,
+        failed=outcome.error_type is not WatchError.NO_ERROR,
+        errorType=outcome.error_type.value,
+    )
     return json_response(
         request,
         {

@@ -26,6 +26,7 @@ class WatchOutcome:
     normalized_name: str
     error_type: WatchError
     error_message: str = ""
+    image_id: str = ""  # the image scanned and stored, when watching worked
 
 
 class WatchService:
@@ -86,4 +87,4 @@ class WatchService:
             checked=now,
             next_check=now + self._interval,
         )
-        return WatchOutcome(reference.full_name, WatchError.NO_ERROR)
+        return WatchOutcome(reference.full_name, WatchError.NO_ERROR, image_id=result.image_id)

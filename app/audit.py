@@ -1,0 +1,205 @@
+"""The audit log: one JSON line per mutating request and per refused one (401, 403).
+
+Two middlewares: `audit_middleware` sits outside the error renderer, so it sees the status the
+client gets and the caller the authentication middleware found; `note_refusals` sits inside it,
+where the exceptions still are, and tells an authorization refusal from any other 403 (a registry
+refusing a scan's credentials). Handlers add what only they know with `note_audit` (the images a
+request changed). Lines go to the `image_service.audit` logger; `configure_audit_log` sends them
+to standard output or a file, or nowhere.
+
+Nothing secret is written: no header, and of a JSON body only the fields in `_BODY_FIELDS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from app.auth.permissions import Access, Permission
+from app.auth.principal import Principal
+from app.config import AUDIT_LOG_OFF, AUDIT_LOG_STDOUT
+from app.errors import PermissionDenied, Unauthenticated
+from app.http import dumps
+from app.keys import CLIENT_GONE, JSON_BODY, PRINCIPAL, REQUEST_ID
+
+AUDIT_LOGGER = "image_service.audit"
+logger = logging.getLogger(AUDIT_LOGGER)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# What a line may quote of a request: these query parameters and these JSON body fields (never
+# a token: the secret is only ever in a response), strings cut at MAX_TEXT, lists at MAX_ITEMS.
+_QUERY_FIELDS = ("query", "query.query", "confirm", "name")
+_BODY_FIELDS = (
+    *("imageName", "image_name", "force"),  # scan
+    *("name", "role", "roles", "expiration"),  # watch, token, role
+    "resourceToAccess",  # role
+)
+MAX_TEXT = 512
+MAX_ITEMS = 32
+_REFUSALS = (Unauthenticated, PermissionDenied, web.HTTPUnauthorized, web.HTTPForbidden)
+_CLIENT_GONE_STATUS = 499  # as the metrics count it
+
+
+@dataclass(slots=True)
+class AuditNote:
+    """What a handler adds to its request's line."""
+
+    images_affected: list[str] | int | None = None
+    failed: bool = False
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+AUDIT_NOTE = web.RequestKey("image_service.audit_note", AuditNote)
+_REFUSED = web.RequestKey("image_service.audit_refused", bool)
+
+
+def note_audit(
+    request: web.Request,
+    *,
+    images_affected: list[str] | int | None = None,
+    failed: bool = False,
+    **result: Any,
+) -> None:
+    """Record the images a request changed (ids or a count), whether it failed though answered
+    200 (a watch whose scan failed), and other facts of its result (`dryRun=True`)."""
+    request[AUDIT_NOTE] = AuditNote(images_affected, failed, result)
+
+
+def _brief(value: Any, *, nested: bool = False) -> Any:
+    """A JSON value cut to size: long strings, long lists and deep nesting shortened."""
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if nested:
+        return "…"
+    if isinstance(value, list):
+        return [_brief(item, nested=True) for item in value[:MAX_ITEMS]]
+    if isinstance(value, dict):
+        items = list(value.items())[:MAX_ITEMS]
+        return {str(key)[:MAX_TEXT]: _brief(item, nested=True) for key, item in items}
+    return None
+
+
+def _picked(source: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any] | None:
+    picked = {name: _brief(source[name]) for name in names if name in source}
+    return picked or None
+
+
+def _principal(principal: Principal | None) -> dict[str, Any] | None:
+    if principal is None:
+        return None
+    return {
+        "kind": principal.kind.value,
+        "id": principal.id,
+        "name": principal.name,
+        "issuer": principal.issuer or None,
+    }
+
+
+def _outcome(request: web.Request, status: int, note: AuditNote | None) -> str:
+    if request.get(_REFUSED):
+        return "denied"
+    if status >= 400 or (note is not None and note.failed):
+        return "failed"
+    return "allowed"
+
+
+def audit_line(
+    request: web.Request, status: int, started_at: datetime, elapsed_s: float
+) -> dict[str, Any]:
+    """The audit record of an answered request."""
+    resource = request.match_info.route.resource
+    note = request.get(AUDIT_NOTE)
+    body = request.get(JSON_BODY)
+    return {
+        "time": started_at,
+        "requestId": request.get(REQUEST_ID),
+        "principal": _principal(request.get(PRINCIPAL)),
+        "method": request.method,
+        "endpoint": resource.canonical if resource is not None else None,
+        "path": request.path[:MAX_TEXT],
+        "query": _picked(request.query, _QUERY_FIELDS),
+        "body": _picked(body, _BODY_FIELDS) if body is not None else None,
+        "status": status,
+        "outcome": _outcome(request, status, note),
+        "imagesAffected": note.images_affected if note is not None else None,
+        "result": note.result or None if note is not None else None,
+        "durationMs": round(elapsed_s * 1000, 3),
+    }
+
+
+def _changes_something(guard: object) -> bool:
+    """Whether a route guard needs write access: the route changes something."""
+    needed = guard if isinstance(guard, tuple) else (guard,)
+    return any(isinstance(p, Permission) and p.access is Access.READ_WRITE_ACCESS for p in needed)
+
+
+def audit_middleware(guards: Mapping[web.AbstractRoute, object]) -> Middleware:
+    """Logs every request to a route whose guard needs write access, and every 401 and 403."""
+    audited = frozenset(route for route, guard in guards.items() if _changes_something(guard))
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not logger.isEnabledFor(logging.INFO):
+            return await handler(request)
+        started_at = datetime.now(UTC)
+        started = time.perf_counter()
+        status = _CLIENT_GONE_STATUS  # unless an answer or an exception says otherwise
+        try:
+            response = await handler(request)
+            status = _CLIENT_GONE_STATUS if request.get(CLIENT_GONE) else response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            if request.match_info.route in audited or status in (401, 403):
+                line = audit_line(request, status, started_at, time.perf_counter() - started)
+                logger.info(dumps(line).decode())
+
+    return middleware
+
+
+@web.middleware
+async def note_refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Marks a request refused for its credentials or permissions (the audit's "denied")."""
+    try:
+        return await handler(request)
+    except _REFUSALS:
+        request[_REFUSED] = True
+        raise
+
+
+def configure_audit_log(destination: str) -> None:
+    """Send audit lines to `stdout`, append them to a file, or drop them (`off`).
+
+    Raises:
+        OSError: the file cannot be opened for appending.
+    """
+    for previous in logger.handlers:
+        previous.close()
+    logger.handlers.clear()
+    logger.propagate = False  # one line, not repeated by the service's own log
+    logger.disabled = destination == AUDIT_LOG_OFF
+    if logger.disabled:
+        return
+    handler: logging.Handler
+    if destination == AUDIT_LOG_STDOUT:
+        handler = logging.StreamHandler(sys.stdout)
+    else:
+        # reopened when rotated away (logrotate)
+        handler = logging.handlers.WatchedFileHandler(destination, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -40,18 +40,22 @@ Guards = Mapping[web.AbstractRoute, Guard]
 _BEARER = "bearer"
 MISSING = "credentials not found"
 MALFORMED = "malformed credentials: expected `Authorization: Bearer <token>`"
+SEVERAL = "malformed credentials: more than one Authorization header"
 
 
 def bearer_token(request: web.Request) -> str:
     """The token of `Authorization: Bearer <token>`.
 
     Raises:
-        Unauthenticated: no Authorization header, another scheme, or an empty token.
+        Unauthenticated: no Authorization header, several, another scheme, or an empty token.
     """
-    header = request.headers.get("Authorization")
-    if header is None:
+    headers = request.headers.getall("Authorization", [])
+    if not headers:
         raise Unauthenticated(MISSING)
-    scheme, _, token = header.strip().partition(" ")
+    if len(headers) > 1:
+        # a proxy may read another one than we would: never guess who is calling
+        raise Unauthenticated(SEVERAL)
+    scheme, _, token = headers[0].strip().partition(" ")
     token = token.strip()
     if scheme.lower() != _BEARER or not token or " " in token:
         raise Unauthenticated(MALFORMED)

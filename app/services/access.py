@@ -6,6 +6,7 @@ import hashlib
 import logging
 import secrets
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -166,11 +167,7 @@ class AccessService:
             InvalidArgument: no name, no role, an unknown role, an expiration in the past.
             PermissionDenied: the roles would give more than the issuer holds.
         """
-        name = name.strip()
-        if not name:
-            raise InvalidArgument("token name must be specified")
-        if len(name) > _MAX_NAME_LENGTH:
-            raise InvalidArgument(f"token name is longer than {_MAX_NAME_LENGTH} characters")
+        name = _checked_name("token", name)
         wanted = tuple(dict.fromkeys(role.strip() for role in roles))
         if not wanted:
             raise InvalidArgument("at least one role must be specified")
@@ -259,13 +256,10 @@ class AccessService:
         Raises:
             InvalidArgument: no name, a built-in or existing name, an unknown resource.
         """
-        name = name.strip()
-        if not name:
-            raise InvalidArgument("role name must be specified")
-        if len(name) > _MAX_NAME_LENGTH:
-            raise InvalidArgument(f"role name is longer than {_MAX_NAME_LENGTH} characters")
+        name = _checked_name("role", name)
         if name in BUILT_IN_ROLES:
             raise InvalidArgument(f'role "{name}" is built in and cannot be changed')
+        await self._refuse_lookalike(name)
         unknown = sorted(set(permissions) - set(RESOURCES))
         if unknown:
             raise InvalidArgument(
@@ -281,6 +275,15 @@ class AccessService:
             raise InvalidArgument(f'role "{name}" already exists')
         self._custom_roles.clear()
         return custom_role(record)
+
+    async def _refuse_lookalike(self, name: str) -> None:
+        """A role must not pass for another one, built in or custom, that differs only in case
+        or in how its characters are written (`admin`, `ＡDMIN` for `Admin`)."""
+        key = _lookalike_key(name)
+        for other in [*BUILT_IN_ROLES, *(record.name for record in await self._roles.list())]:
+            if other != name and _lookalike_key(other) == key:  # the same name: insert says so
+                built_in = " built-in" if other in BUILT_IN_ROLES else ""
+                raise InvalidArgument(f'role "{name}" already exists as{built_in} role "{other}"')
 
     async def allowed_roles(self, principal: Principal) -> list[str]:
         """The roles `principal` may put on a token it issues: those it holds all of."""
@@ -311,6 +314,23 @@ class AccessService:
             cached = (await self._roles.get(name),)
             self._custom_roles.put(name, cached)
         return cached[0]
+
+
+def _checked_name(kind: str, name: str) -> str:
+    """A token or role name without surrounding spaces; no control or invisible characters,
+    which would forge log lines or make two names look the same."""
+    name = name.strip()
+    if not name:
+        raise InvalidArgument(f"{kind} name must be specified")
+    if len(name) > _MAX_NAME_LENGTH:
+        raise InvalidArgument(f"{kind} name is longer than {_MAX_NAME_LENGTH} characters")
+    if not name.isprintable():
+        raise InvalidArgument(f"{kind} name contains control or invisible characters")
+    return name
+
+
+def _lookalike_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def _check_covered(held: PermissionSet, wanted: PermissionSet) -> None:

@@ -57,7 +57,8 @@ def bearer_token(request: web.Request) -> str:
         raise Unauthenticated(SEVERAL)
     scheme, _, token = headers[0].strip().partition(" ")
     token = token.strip()
-    if scheme.lower() != _BEARER or not token or " " in token:
+    # tokens are ASCII (RFC 6750); other bytes arrive as surrogates no hash or digest can take
+    if scheme.lower() != _BEARER or not token or " " in token or not token.isascii():
         raise Unauthenticated(MALFORMED)
     return token
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -9,6 +11,8 @@ import aiohttp
 import pytest
 
 from app.auth.permissions import ADMIN, ANALYST
+from app.config import Settings
+from app.main import create_app
 
 
 async def test_two_authorization_headers_are_refused_whichever_comes_first(
@@ -82,3 +86,28 @@ async def test_a_token_for_a_role_spelt_in_another_case_is_refused(client: Any) 
         else:
             assert response.status == 400, role
             assert "unknown role" in (await response.json())["message"]
+
+
+async def raw_get(server: Any, path: str, authorization: bytes) -> bytes:
+    """The answer to a GET whose Authorization header carries these exact bytes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(
+        b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Authorization: " + authorization + b"\r\n\r\n"
+    )
+    answer = await reader.read()
+    writer.close()
+    return answer
+
+
+@pytest.mark.parametrize("path", ["/v1/imagescount", "/metrics"])
+async def test_a_token_that_is_not_utf8_is_401_not_500(
+    aiohttp_client: Any, settings: Settings, db: Any, path: str
+) -> None:
+    app = create_app(replace(settings, metrics_token="scrape-secret"), db=db)
+    server = (await aiohttp_client(app)).server
+    for token in (b"isvc_\xff\xfeabc", b"\xc3(", "isvc_\u00e9".encode()):
+        answer = await raw_get(server, path, b"Bearer " + token)
+        status_line, _, rest = answer.partition(b"\r\n")
+        assert status_line.split()[1] == b"401", (path, token)
+        assert b'"code":16' in rest

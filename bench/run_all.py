@@ -1,8 +1,10 @@
-"""Runs every API benchmark (GET req/s, export images/s, export RSS) and rewrites bench/RESULTS.md.
+"""Runs every API benchmark (GET req/s, authentication cost, export images/s, export RSS) and
+rewrites bench/RESULTS.md.
 
-    .venv/bin/python -m bench.run_all [--quick]
+    .venv/bin/python -m bench.run_all [--quick] [--only auth]
 
 from the repository root; the `## Scanning` section of RESULTS.md (`python -m bench.scan`) is kept.
+`--only auth` measures the authentication cost alone and rewrites only its section.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.api.auth_cost import auth_section, replace_section, run_auth
 from bench.api.config import Config, parse_args
 from bench.api.datasets import Dataset, Store, ensure_dataset
 from bench.api.export import cursor_memory, export_bench, rss_bench
@@ -63,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = Store(uri=local.uri, pid=local.process.pid)
         log(f"nx-27017 on {store.uri} (pid {store.pid})")
-        _run(cfg, store, out)
+        if cfg.only == "auth":
+            _run_auth_only(cfg, store, out)
+        else:
+            _run(cfg, store, out)
     finally:
         local.stop()
         log("store stopped")
@@ -79,10 +85,39 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.seed_only:
         log(f"seeded (total {out['timings']['total_s'] / 60:.1f} min)")
         return 0
+    if cfg.only == "auth":
+        _write_auth_only(results_path, out)
+        return 0
     (WORK / "results.json").write_text(json.dumps(out, indent=1, default=str))
     write_results(results_path, render(out))
     log(f"wrote {results_path} (total {out['timings']['total_s'] / 60:.1f} min)")
     return 0
+
+
+def _get_sets(cfg: Config) -> list[Dataset]:
+    return [Dataset(p, n, cfg.seed) for p, n in cfg.get_counts.items() if n > 0]
+
+
+def _run_auth_only(cfg: Config, store: Store, out: dict[str, Any]) -> None:
+    datasets = _get_sets(cfg)
+    for ds in datasets:
+        out["datasets"].append({"profile": ds.profile, **ensure_dataset(store, ds, 1)})
+    done = _timed(out, "auth_s")
+    out["auth"] = run_auth(store, datasets, cfg)
+    done()
+
+
+def _write_auth_only(results_path: Path, out: dict[str, Any]) -> None:
+    """Only the authentication section: in RESULTS.md and in the last full run's results.json."""
+    section = auth_section(out)
+    old = results_path.read_text() if results_path.exists() else ""
+    results_path.write_text(replace_section(old, section))
+    saved = WORK / "results.json"
+    if saved.exists():
+        last = json.loads(saved.read_text())
+        last["auth"] = out["auth"]
+        saved.write_text(json.dumps(last, indent=1, default=str))
+    log(f"updated the authentication section of {results_path}")
 
 
 def git_state() -> dict[str, Any]:
@@ -117,11 +152,11 @@ def _timed(out: dict[str, Any], name: str) -> Callable[[], None]:
 
 
 def _run(cfg: Config, store: Store, out: dict[str, Any]) -> None:
-    get_sets = [Dataset(p, n, cfg.seed) for p, n in cfg.get_counts.items() if n > 0]
+    get_sets = _get_sets(cfg)
     export_sets = [Dataset(p, n, cfg.seed) for p, n in cfg.export_counts.items() if n > 0]
     rss_sets = [Dataset(cfg.rss_profile, n, cfg.seed) for n in cfg.rss_counts]
     wanted: list[Dataset] = []
-    if "get" not in cfg.skip:
+    if "get" not in cfg.skip or "auth" not in cfg.skip:
         wanted += get_sets
     if "export" not in cfg.skip:
         wanted += export_sets
@@ -143,6 +178,10 @@ def _run(cfg: Config, store: Store, out: dict[str, Any]) -> None:
                 out["get"].append(result)
                 if not result["goal_met"]:
                     missed_get.append((ds, variant))
+        done()
+    if "auth" not in cfg.skip:
+        done = _timed(out, "auth_s")
+        out["auth"] = run_auth(store, get_sets, cfg)
         done()
     missed_export: list[Dataset] = []
     if "export" not in cfg.skip:

@@ -11,6 +11,9 @@ from bench.common import BENCH
 GET_RATIO_GOAL = 0.7
 EXPORT_RATIO_GOAL = 0.8
 RSS_GROWTH_GOAL_MB = 64.0
+AUTH_RATIO_GOAL = 0.9
+# the in-process double shows our fixed per-request cost most; nx is the real store
+AUTH_VARIANTS = ("snapshot", "nx")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Config:
     seed_workers: int
     seed_only: bool
     render_only: bool
+    only: str | None = None
 
 
 def parse_args(argv: list[str] | None, description: str | None) -> tuple[Config, Path, bool]:
@@ -58,7 +62,13 @@ def parse_args(argv: list[str] | None, description: str | None) -> tuple[Config,
         default="nx,mongomock,snapshot",
         help="GET store variants: nx (over the wire), mongomock, snapshot (in-process doubles)",
     )
-    parser.add_argument("--skip", default="", help="comma-separated: get, export, rss, micro")
+    parser.add_argument("--skip", default="", help="comma-separated: get, auth, export, rss, micro")
+    parser.add_argument(
+        "--only",
+        choices=["auth"],
+        help="run only this part and update only its section of RESULTS.md (auth: the "
+        "authentication cost, on the GET datasets)",
+    )
     parser.add_argument(
         "--no-raw-full", action="store_true", help="skip the whole-document raw export arm"
     )
@@ -108,5 +118,6 @@ def parse_args(argv: list[str] | None, description: str | None) -> tuple[Config,
         seed_workers=args.seed_workers,
         seed_only=args.seed_only,
         render_only=args.render_only,
+        only=args.only,
     )
     return cfg, args.results, args.quick

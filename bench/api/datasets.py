@@ -4,6 +4,7 @@ our export as NDJSON), made once and reused by later runs."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pymongo import MongoClient
 from bench.api.timing import log
 from bench.children import Child, child, free_port, module, run_json, wait_http_ok
 from bench.common import IMAGE_SERVICE, LOOPBACK, WORK
+from bench.tokens import cli_token
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ def ensure_dataset(store: Store, ds: Dataset, workers: int) -> dict[str, Any]:
             return {"db": ds.db, "count": have, "seeded": False}
         log(f"{ds.db}: has {have}, seeding {ds.count} {ds.profile} images ({workers} workers)")
         client.drop_database(ds.db)
+        _database_token.cache_clear()  # its tokens went with the database
         for suffix in ("ids", "bson", "ndjson"):
             ds.file(suffix).unlink(missing_ok=True)
     finally:
@@ -129,6 +132,16 @@ def bson_file(store: Store, ds: Dataset) -> Path:
     return path
 
 
+def nx_token(store: Store, ds: Dataset) -> Path:
+    """An Admin token on the dataset's database (once a run), for `image-service serve` on it."""
+    return _database_token(store.uri, ds)
+
+
+@functools.cache
+def _database_token(uri: str, ds: Dataset) -> Path:
+    return cli_token(uri + ds.db, ds.db)
+
+
 def serve_nx(
     store: Store, ds: Dataset, port: int, name: str
 ) -> contextlib.AbstractContextManager[Child]:
@@ -143,16 +156,24 @@ def ensure_ndjson(store: Store, ds: Dataset) -> Path:
     port = free_port()
     with serve_nx(store, ds, port, f"ndjson-{ds.db}") as ours:
         wait_http_ok(ours, f"http://{LOOPBACK}:{port}/livez", timeout_s=120)
-        return ndjson_file(ds, f"http://{LOOPBACK}:{port}")
+        return ndjson_file(ds, f"http://{LOOPBACK}:{port}", nx_token(store, ds))
 
 
-def ndjson_file(ds: Dataset, base: str) -> Path:
+def ndjson_file(ds: Dataset, base: str, token_file: Path) -> Path:
     """Our export of the dataset (wire shape), for our server on the in-memory double."""
     path = ds.file("ndjson")
     if not path.exists():
         partial = path.with_suffix(".ndjson.part")
         result = run_json(
-            [*module("bench.api.export_client"), "--base", base, "--out", str(partial)],
+            [
+                *module("bench.api.export_client"),
+                "--base",
+                base,
+                "--out",
+                str(partial),
+                "--token-file",
+                str(token_file),
+            ],  # fmt: skip
             timeout_s=1800,
         )
         if result["images"] != ds.count or result["error_line"]:

@@ -4,18 +4,19 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.api.config import EXPORT_RATIO_GOAL, Config
-from bench.api.datasets import Dataset, Store, serve_nx
+from bench.api.datasets import Dataset, Store, nx_token, serve_nx
 from bench.api.timing import log, measured
 from bench.children import child, free_port, module, run_json, wait_http_ok
 from bench.common import IMAGE_SERVICE, LOOPBACK, median
 from bench.measuring import RssPoller
 
 
-def export_ours(base: str, limit: int = 0) -> dict[str, Any]:
-    command = [*module("bench.api.export_client"), "--base", base]
+def export_ours(base: str, token_file: Path, limit: int = 0) -> dict[str, Any]:
+    command = [*module("bench.api.export_client"), "--base", base, "--token-file", str(token_file)]
     if limit:
         command += ["--limit", str(limit)]
     return run_json(command, timeout_s=1800)  # type: ignore[no-any-return]
@@ -38,10 +39,11 @@ def export_bench(store: Store, ds: Dataset, cfg: Config) -> dict[str, Any]:
     tag = f"export-{ds.profile}"
     arms = ["ours", "raw"] + (["raw_full"] if cfg.raw_full else [])
     rounds: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
+    token = nx_token(store, ds)
     with serve_nx(store, ds, port, f"{tag}-ours") as ours:
         wait_http_ok(ours, f"{base}/livez", timeout_s=120)
         log(f"{tag}: warm-up")
-        export_ours(base, limit=100)
+        export_ours(base, token, limit=100)
         export_raw(store, ds, "internal", limit=100)
         for number in range(cfg.export_rounds):
             for arm in arms:
@@ -50,7 +52,8 @@ def export_bench(store: Store, ds: Dataset, cfg: Config) -> dict[str, Any]:
                 if arm == "ours":
                     with RssPoller(ours.pid) as poller:
                         result = measured(
-                            {"server": ours.pid, "store": store.pid}, lambda: export_ours(base)
+                            {"server": ours.pid, "store": store.pid},
+                            lambda: export_ours(base, token),
                         )
                     result["rss"] = poller.report()
                 else:
@@ -107,11 +110,14 @@ def rss_bench(store: Store, ds: Dataset, batch_size: int | None = None) -> dict[
     if batch_size is not None:
         env["IMAGE_SERVICE_EXPORT_BATCH_SIZE"] = str(batch_size)
     command = [IMAGE_SERVICE, "serve", "--host", LOOPBACK, "--port", str(port)]
+    token = nx_token(store, ds)
     with child(f"rss-{ds.db}-{batch_size or 'default'}", command, env=env) as ours:
         wait_http_ok(ours, f"{base}/livez", timeout_s=120)
         time.sleep(1.0)  # let start-up settle before the baseline
         with RssPoller(ours.pid) as poller:
-            result = measured({"server": ours.pid, "store": store.pid}, lambda: export_ours(base))
+            result = measured(
+                {"server": ours.pid, "store": store.pid}, lambda: export_ours(base, token)
+            )
         report = poller.report()
     if result["images"] != ds.count:
         raise RuntimeError(f"rss {ds.db}: exported {result['images']} of {ds.count}")

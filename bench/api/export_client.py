@@ -11,17 +11,19 @@ from typing import Any, BinaryIO
 
 import aiohttp
 
-from bench.common import IDENTITY
+from bench.tokens import headers as request_headers
 
 
-async def run(base: str, sink: BinaryIO | None, limit: int) -> dict[str, Any]:
+async def run(
+    base: str, sink: BinaryIO | None, limit: int, headers: dict[str, str]
+) -> dict[str, Any]:
     timeout = aiohttp.ClientTimeout(total=None, sock_read=600)
     lines = total = 0
     tail = b""
     async with aiohttp.ClientSession(timeout=timeout, auto_decompress=False) as session:
         cpu = time.process_time()
         started = time.perf_counter()
-        async with session.get(f"{base}/v1/export/images", headers=IDENTITY) as response:
+        async with session.get(f"{base}/v1/export/images", headers=headers) as response:
             status = response.status
             async for chunk in response.content.iter_any():
                 lines += chunk.count(b"\n")
@@ -53,12 +55,14 @@ def main() -> int:
     parser.add_argument("--base", required=True, help="e.g. http://127.0.0.1:8080")
     parser.add_argument("--out", type=Path, help="also save the stream to this file")
     parser.add_argument("--limit", type=int, default=0, help="stop after this many lines (warm-up)")
+    parser.add_argument("--token-file", type=Path, help="send this bearer token")
     args = parser.parse_args()
+    headers = request_headers(args.token_file)
     if args.out is None:
-        result = asyncio.run(run(args.base, None, args.limit))
+        result = asyncio.run(run(args.base, None, args.limit, headers))
     else:
         with open(args.out, "wb") as sink:
-            result = asyncio.run(run(args.base, sink, args.limit))
+            result = asyncio.run(run(args.base, sink, args.limit, headers))
     print(json.dumps(result))
     return 0
 

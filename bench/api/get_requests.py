@@ -9,20 +9,35 @@ from pathlib import Path
 from typing import Any
 
 from bench.api.config import GET_RATIO_GOAL, Config
-from bench.api.datasets import Dataset, Store, bson_file, ensure_ndjson, ids_file, ndjson_file
+from bench.api.datasets import (
+    Dataset,
+    Store,
+    bson_file,
+    ensure_ndjson,
+    ids_file,
+    ndjson_file,
+    nx_token,
+)
 from bench.api.timing import log, measured
 from bench.children import child, free_port, module, run_json, wait_http_ok
-from bench.common import IMAGE_SERVICE, LOOPBACK, median
+from bench.common import IMAGE_SERVICE, LOOPBACK, WORK, median
 
 
 def run_loadgen(
-    base: str, ids: Path, cfg: Config, duration: float, warmup: float
+    base: str,
+    ids: Path,
+    cfg: Config,
+    duration: float,
+    warmup: float,
+    token_file: Path | None = None,
 ) -> dict[str, Any]:
     command = [
         *module("bench.api.loadgen"), "--base", base, "--ids", str(ids),
         "--concurrency", str(cfg.concurrency), "--duration", str(duration),
         "--warmup", str(warmup),
     ]  # fmt: skip
+    if token_file is not None:
+        command += ["--token-file", str(token_file)]
     return run_json(command, timeout_s=duration + warmup + 120)  # type: ignore[no-any-return]
 
 
@@ -34,13 +49,14 @@ class Side:
     ready_path: str
     port: int
     env: dict[str, str] = field(default_factory=dict)
+    token_file: Path | None = None  # the bearer token its clients send (none: the bare server)
 
     @property
     def base(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
 
-def _compare(
+def compare(
     tag: str,
     sides: dict[str, Side],
     ids: Path,
@@ -63,14 +79,15 @@ def _compare(
             while_up(sides)
         for name, side in sides.items():
             log(f"{tag}: warm-up {name}")
-            run_loadgen(side.base, ids, cfg, duration=2.0, warmup=0.5)
+            run_loadgen(side.base, ids, cfg, duration=2.0, warmup=0.5, token_file=side.token_file)
         for number in range(rounds):
             for name, side in sides.items():
                 pids = {"server": procs[name].pid}
                 if store_pid is not None:
                     pids["store"] = store_pid
                 result = measured(
-                    pids, lambda b=side.base: run_loadgen(b, ids, cfg, cfg.duration, 1.0)
+                    pids,
+                    lambda s=side: run_loadgen(s.base, ids, cfg, cfg.duration, 1.0, s.token_file),
                 )
                 results[name].append(result)
                 log(
@@ -82,10 +99,16 @@ def _compare(
     return results
 
 
-def _our_double(ds: Dataset, store: Store, port: int, variant: str) -> Side:
-    command = [*module("bench.api.our_server"), "--port", str(port)]
-    command += ["--ndjson", str(ensure_ndjson(store, ds)), "--store", variant]
-    return Side(command, "/livez", port, {"MONGODB_URI": store.uri + ds.db})
+def our_server(ds: Dataset, store: Store, port: int, variant: str, name: str, *extra: str) -> Side:
+    """`bench/api/our_server.py` on the store (nx) or on an in-process double, making its own
+    token at start-up."""
+    token = WORK / f"{name}.token"
+    token.unlink(missing_ok=True)
+    command = [*module("bench.api.our_server"), "--port", str(port), "--token-file", str(token)]
+    if variant != "nx":
+        command += ["--ndjson", str(ensure_ndjson(store, ds)), "--store", variant]
+    env = {"MONGODB_URI": store.uri + ds.db}
+    return Side([*command, *extra], "/livez", port, env, token)
 
 
 def get_bench(store: Store, ds: Dataset, variant: str, cfg: Config) -> dict[str, Any]:
@@ -99,17 +122,18 @@ def get_bench(store: Store, ds: Dataset, variant: str, cfg: Config) -> dict[str,
             "/livez",
             port_ours,
             {"MONGODB_URI": store.uri + ds.db},
+            nx_token(store, ds),
         )
         bare += ["--uri", store.uri]
     else:  # an in-process double: "mongomock" or "snapshot"
-        ours = _our_double(ds, store, port_ours, variant)
+        ours = our_server(ds, store, port_ours, variant, f"get-{variant}-{ds.profile}-ours")
         bare += ["--bson", str(bson_file(store, ds)), "--store", variant]
 
     def export_for_doubles(sides: dict[str, Side]) -> None:
         if variant == "nx":  # the NDJSON the in-process variants load, while we are up
-            ndjson_file(ds, sides["ours"].base)
+            ndjson_file(ds, sides["ours"].base, nx_token(store, ds))
 
-    rounds = _compare(
+    rounds = compare(
         f"get-{variant}-{ds.profile}",
         {"ours": ours, "bare": Side(bare, "/ready", port_bare)},
         ids,
@@ -118,7 +142,7 @@ def get_bench(store: Store, ds: Dataset, variant: str, cfg: Config) -> dict[str,
         store_pid=store.pid if variant == "nx" else None,
         while_up=export_for_doubles,
     )
-    summary = {side: _get_summary(results) for side, results in rounds.items()}
+    summary = {side: get_summary(results) for side, results in rounds.items()}
     ratio = summary["ours"]["rps"] / summary["bare"]["rps"] if summary["bare"]["rps"] else 0.0
     return {
         "variant": variant,
@@ -131,7 +155,7 @@ def get_bench(store: Store, ds: Dataset, variant: str, cfg: Config) -> dict[str,
     }
 
 
-def _get_summary(results: list[dict[str, Any]]) -> dict[str, float]:
+def get_summary(results: list[dict[str, Any]]) -> dict[str, float]:
     per_request = [
         r["server_cpu_s"] / max(r["all_requests"], 1) * 1e6 for r in results if r["all_requests"]
     ]

@@ -13,7 +13,8 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
-from bench.common import IDENTITY, percentile
+from bench.common import percentile
+from bench.tokens import headers as request_headers
 
 
 @dataclass
@@ -32,13 +33,17 @@ class Tally:
 
 
 async def _worker(
-    session: aiohttp.ClientSession, urls: list[URL], rng: random.Random, tally: Tally
+    session: aiohttp.ClientSession,
+    urls: list[URL],
+    headers: dict[str, str],
+    rng: random.Random,
+    tally: Tally,
 ) -> None:
     clock = time.perf_counter
     while (started := clock()) < tally.stop_at:
         url = urls[rng.randrange(len(urls))]
         try:
-            async with session.get(url, headers=IDENTITY) as response:
+            async with session.get(url, headers=headers) as response:
                 body = await response.read()
                 status = response.status
         except aiohttp.ClientError:
@@ -59,7 +64,14 @@ async def _worker(
         tally.last_done = max(tally.last_done, done)
 
 
-async def run(base: str, ids: list[str], concurrency: int, duration: float, warmup: float) -> dict:
+async def run(
+    base: str,
+    ids: list[str],
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    headers: dict[str, str],
+) -> dict:
     urls = [URL(f"{base}/v1/images/{image_id}", encoded=True) for image_id in ids]
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=60)
@@ -77,7 +89,7 @@ async def run(base: str, ids: list[str], concurrency: int, duration: float, warm
 
         marker = asyncio.create_task(mark_cpu())
         await asyncio.gather(
-            *(_worker(session, urls, random.Random(i), tally) for i in range(concurrency))
+            *(_worker(session, urls, headers, random.Random(i), tally) for i in range(concurrency))
         )
         await marker
         load_s = max(tally.any_done - now, 1e-9)
@@ -106,9 +118,19 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
+    parser.add_argument("--token-file", type=Path, help="send this bearer token")
     args = parser.parse_args()
     ids = [line.strip() for line in args.ids.read_text().splitlines() if line.strip()]
-    result = asyncio.run(run(args.base, ids, args.concurrency, args.duration, args.warmup))
+    result = asyncio.run(
+        run(
+            args.base,
+            ids,
+            args.concurrency,
+            args.duration,
+            args.warmup,
+            request_headers(args.token_file),
+        )
+    )
     print(json.dumps(result))
     return 0
 

@@ -1,4 +1,10 @@
-"""Our app for benchmarks: on the in-process MongoDB double (loaded from NDJSON) and/or profiled."""
+"""Our app for benchmarks: on the in-process MongoDB double (loaded from NDJSON) and/or profiled.
+
+`--token-file` makes an Admin API token at start-up (on the app's own database, through the
+access service) and writes it there for the load generators. `--no-auth` is a harness-only
+switch for the authentication cost benchmark: it takes the authentication middleware out of
+`app.middlewares` before the app starts; the service itself has no such setting.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import logging
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,13 +28,19 @@ _BATCH = 500
 
 
 def _after_start(
-    ndjson: list[bytes] | None, snapshot: Any, profiler: cProfile.Profile | None
+    ndjson: list[bytes] | None,
+    snapshot: Any,
+    profiler: cProfile.Profile | None,
+    token_file: Path | None,
 ) -> Any:
-    """Loads the images (in-memory store), then starts the profiler: only serving is profiled."""
+    """Loads the images (in-memory store), makes the token, then starts the profiler: only
+    serving is profiled."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if ndjson is not None:
             await _load(app, ndjson)
+        if token_file is not None:
+            await _make_token(app, token_file)
         if snapshot is not None:
             logger.warning("snapshot of %d images taken", await snapshot.freeze())
         gc.collect()  # start serving from a clean heap, as a fresh server would
@@ -62,6 +75,35 @@ async def _load(app: web.Application, lines: list[bytes]) -> None:
     logger.warning("loaded %d images into the in-memory store", loaded)
 
 
+async def _make_token(app: web.Application, path: Path) -> None:
+    from app.keys import ACCESS
+    from bench.tokens import TOKEN_NAME, TOKEN_ROLE, write_token
+
+    access = app[ACCESS]
+    secret, _ = await access.generate_token(
+        name=TOKEN_NAME,
+        roles=[TOKEN_ROLE],
+        expiration=access.expiration_after(timedelta(hours=12)),
+        issuer=None,
+    )
+    write_token(path, secret)
+
+
+def _drop_auth(app: web.Application) -> None:
+    """Remove the authentication middleware (harness only: the no-auth arm of the benchmark).
+
+    Raises:
+        RuntimeError: not exactly one middleware made by `auth_middleware` is installed.
+    """
+    from app.auth.middleware import auth_middleware
+
+    prefix = f"{auth_middleware.__qualname__}."
+    found = [m for m in app.middlewares if getattr(m, "__qualname__", "").startswith(prefix)]
+    if len(found) != 1:
+        raise RuntimeError(f"expected one authentication middleware, found {len(found)}")
+    app.middlewares.remove(found[0])
+
+
 def _client_codec() -> Any:
     """The codec options our MongoDB client is opened with (storage/mongo.py:open_client)."""
     from storage.mongo import open_client
@@ -91,6 +133,14 @@ def main() -> int:
     parser.add_argument(
         "--cprofile", type=Path, help="profile serving (not start-up) into this file"
     )
+    parser.add_argument(
+        "--token-file", type=Path, help="make an Admin API token at start-up, written here"
+    )
+    parser.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="benchmark harness only: serve without the authentication middleware",
+    )
     args = parser.parse_args()
     from app.config import load_settings
     from app.main import create_app
@@ -108,9 +158,11 @@ def main() -> int:
             # Reads decode as our real client would, whatever storage/mongo.py configures.
             db = snapshot = SnapshotDatabase(db, _client_codec())
     app = create_app(settings, db=cast(Any, db))
+    if args.no_auth:
+        _drop_auth(app)
     profiler = cProfile.Profile() if args.cprofile else None
     lines = None if args.ndjson is None else args.ndjson.read_bytes().splitlines()
-    app.cleanup_ctx.append(_after_start(lines, snapshot, profiler))
+    app.cleanup_ctx.append(_after_start(lines, snapshot, profiler, args.token_file))
     try:
         web.run_app(
             app, host=settings.host, port=settings.port, access_log=None, shutdown_timeout=5

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.api.auth_cost import auth_section
+
 GET_GOAL = 0.7
 EXPORT_GOAL = 0.8
 RSS_GOAL_MB = 64.0
@@ -31,6 +33,7 @@ def render(out: dict[str, Any]) -> str:
         _get_section(out),
         _export_section(out),
         _rss_section(out),
+        auth_section(out),
         _micro_section(out),
         _profiles_section(out),
         _analysis(out),

@@ -12,8 +12,6 @@ from typing import Any
 import aiohttp
 import psutil
 
-from bench.common import IDENTITY
-
 
 class ProcessWatch:
     """CPU seconds of some processes and of the whole machine between start() and stop()."""
@@ -63,11 +61,12 @@ async def scanner_metrics(session: aiohttp.ClientSession, base: str) -> dict[str
 
 
 async def post_scan(
-    session: aiohttp.ClientSession, base: str, name: str, *, force: bool
+    session: aiohttp.ClientSession, base: str, name: str, *, force: bool, headers: dict[str, str]
 ) -> tuple[float, dict[str, Any]]:
+    """One timed scan request; `headers` carry the bearer token (bench.tokens.headers)."""
     started = time.perf_counter()
     async with session.post(
-        f"{base}/v1/images/scan", json={"imageName": name, "force": force}, headers=IDENTITY
+        f"{base}/v1/images/scan", json={"imageName": name, "force": force}, headers=headers
     ) as response:
         body = await response.read()
         elapsed = time.perf_counter() - started

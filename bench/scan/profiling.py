@@ -22,6 +22,8 @@ from bench.scan import REPO, TAG
 from bench.scan.measuring import post_scan
 from bench.scan.rounds import Config
 from bench.scan.server import server_env
+from bench.tokens import cli_token
+from bench.tokens import headers as request_headers
 
 
 def serve_profiled(output: Path) -> int:
@@ -143,6 +145,7 @@ async def run_profiled(cfg: Config, registry: Any, store: Any, workdir: Path) ->
     output = workdir / "scan_server.prof"
     command = [*module("bench.scan"), "--serve-profiled", str(output)]
     env = server_env(store.uri + "scan_bench", port, registry.host)
+    auth = request_headers(cli_token(store.uri + "scan_bench", "scan_bench_profiled"))
     server = Child("scan_server_profiled", command, env=env)
     name = f"{registry.host}/{REPO}:{TAG}"
     seconds = []
@@ -150,11 +153,13 @@ async def run_profiled(cfg: Config, registry: Any, store: Any, workdir: Path) ->
         wait_http_ok(server, f"{base}/livez")
         timeout = aiohttp.ClientTimeout(total=1800)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            await post_scan(session, base, f"{registry.host}/bench/warmup:1", force=True)
+            await post_scan(
+                session, base, f"{registry.host}/bench/warmup:1", force=True, headers=auth
+            )
             os.kill(server.pid, signal.SIGUSR1)  # profile from here on
             await asyncio.sleep(0.5)
             for _ in range(cfg.profile_scans):
-                elapsed, _ = await post_scan(session, base, name, force=True)
+                elapsed, _ = await post_scan(session, base, name, force=True, headers=auth)
                 seconds.append(elapsed)
     finally:
         server.stop(timeout_s=120)

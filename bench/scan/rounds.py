@@ -21,6 +21,8 @@ from bench.scan import REPO, TAG, MiB
 from bench.scan.baselines import baseline_pull
 from bench.scan.measuring import ProcessWatch, post_scan, scanner_metrics, vm_hwm
 from bench.scan.server import SERVE_COMMAND, LayerLog, server_env
+from bench.tokens import cli_token
+from bench.tokens import headers as request_headers
 from tests.support.oci.layers import Blob
 from tests.support.oci.manifests import image_config
 from tests.support.oci.push import push_image
@@ -64,6 +66,7 @@ async def measure(
     port = free_port()
     base = f"http://{LOOPBACK}:{port}"
     uri = store.uri + "scan_bench"
+    auth = request_headers(cli_token(uri, "scan_bench"))
     server = Child("scan_server", SERVE_COMMAND, env=server_env(uri, port, registry.host))
     layer_log = LayerLog(server.log_path)
     name = f"{registry.host}/{REPO}:{TAG}"
@@ -82,7 +85,9 @@ async def measure(
             # feed through a small image
             await baseline_pull(session, registry.url, REPO, TAG, inflate=False)
             push_debian(registry, "bench/warmup", "1")
-            await post_scan(session, base, f"{registry.host}/bench/warmup:1", force=True)
+            await post_scan(
+                session, base, f"{registry.host}/bench/warmup:1", force=True, headers=auth
+            )
             await asyncio.sleep(1.0)
             out["server_rss_idle"] = psutil.Process(server.pid).memory_info().rss
             for round_index in range(cfg.rounds):
@@ -94,7 +99,9 @@ async def measure(
                     watch.start()
                     if side == "cold":
                         with RssPoller(server.pid, interval_s=POLL_S) as poller:
-                            seconds, image = await post_scan(session, base, name, force=True)
+                            seconds, image = await post_scan(
+                                session, base, name, force=True, headers=auth
+                            )
                         cold_id = image["id"]
                         rss.append(
                             {"before": poller.baseline, "peak": poller.peak,
@@ -117,7 +124,7 @@ async def measure(
                 # warm: stored scan and metadata cache
                 before = await scanner_metrics(session, base)
                 watch.start()
-                seconds, image = await post_scan(session, base, name, force=False)
+                seconds, image = await post_scan(session, base, name, force=False, headers=auth)
                 sides["warm"].cpu.append(watch.stop())
                 sides["warm"].seconds.append(seconds)
                 sides["warm"].extra.append(_summary(image))
@@ -130,7 +137,11 @@ async def measure(
                 before = await scanner_metrics(session, base)
                 watch.start()
                 seconds, image = await post_scan(
-                    session, base, f"{registry.host}/{REPO}:{relabel_tag}", force=False
+                    session,
+                    base,
+                    f"{registry.host}/{REPO}:{relabel_tag}",
+                    force=False,
+                    headers=auth,
                 )
                 sides["relabel"].cpu.append(watch.stop())
                 sides["relabel"].seconds.append(seconds)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.api.auth_cost import auth_section, replace_section, run_auth
+from bench.api.auth_cost import auth_micro, auth_section, replace_section, run_auth
 from bench.api.config import Config, parse_args
 from bench.api.datasets import Dataset, Store, ensure_dataset
 from bench.api.export import cursor_memory, export_bench, rss_bench
@@ -27,6 +27,8 @@ from bench.api.profiling import micro, profile_export, profile_get
 from bench.api.results_md import render
 from bench.api.timing import log
 from bench.common import BENCH, WORK, machine
+
+AUTH_RESULTS = WORK / "auth_results.json"
 
 
 def write_results(path: Path, text: str) -> None:
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg, results_path, quick = parse_args(argv, __doc__)
     from app.cli.local_store import start_local_store
 
+    if cfg.render_only and cfg.only == "auth":
+        _write_auth_only(results_path, json.loads(AUTH_RESULTS.read_text()))
+        return 0
     if cfg.render_only:
         write_results(results_path, render(json.loads((WORK / "results.json").read_text())))
         log(f"wrote {results_path} from {WORK / 'results.json'}")
@@ -104,18 +109,21 @@ def _run_auth_only(cfg: Config, store: Store, out: dict[str, Any]) -> None:
         out["datasets"].append({"profile": ds.profile, **ensure_dataset(store, ds, 1)})
     done = _timed(out, "auth_s")
     out["auth"] = run_auth(store, datasets, cfg)
+    out["auth_micro"] = auth_micro()
     done()
 
 
 def _write_auth_only(results_path: Path, out: dict[str, Any]) -> None:
-    """Only the authentication section: in RESULTS.md and in the last full run's results.json."""
+    """Only the authentication section: in RESULTS.md and in the last full run's results.json
+    (this run's own record in auth_results.json, for `--only auth --render-only`)."""
+    AUTH_RESULTS.write_text(json.dumps(out, indent=1, default=str))
     section = auth_section(out)
     old = results_path.read_text() if results_path.exists() else ""
     results_path.write_text(replace_section(old, section))
     saved = WORK / "results.json"
     if saved.exists():
         last = json.loads(saved.read_text())
-        last["auth"] = out["auth"]
+        last["auth"], last["auth_micro"] = out["auth"], out.get("auth_micro")
         saved.write_text(json.dumps(last, indent=1, default=str))
     log(f"updated the authentication section of {results_path}")
 
@@ -182,6 +190,7 @@ def _run(cfg: Config, store: Store, out: dict[str, Any]) -> None:
     if "auth" not in cfg.skip:
         done = _timed(out, "auth_s")
         out["auth"] = run_auth(store, get_sets, cfg)
+        out["auth_micro"] = auth_micro()
         done()
     missed_export: list[Dataset] = []
     if "export" not in cfg.skip:

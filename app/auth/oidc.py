@@ -24,7 +24,7 @@ from app.auth.oidc_config import (
     roles_for,
     short_repr,
 )
-from app.auth.oidc_jwks import KEY_FAMILY, IssuerKeys, JsonFetcher, KeyUnavailable
+from app.auth.oidc_jwks import KEY_FAMILY, IssuerKeys, JsonFetcher, KeysUnreachable, KeyUnavailable
 
 __all__ = [
     "InvalidJwt",
@@ -119,6 +119,11 @@ class OidcVerifier:
             raise InvalidJwt(f"JWT issuer {short_repr(iss)} is not configured")
         try:
             key = await self._keys[issuer.issuer].key(header.get("kid"), alg)  # PyJWT: str or None
+        except KeysUnreachable:
+            # the reason (an internal URL or address) is logged where the fetch failed
+            raise InvalidJwt(
+                f"JWT from {issuer.issuer}: the issuer's signing keys could not be fetched"
+            ) from None
         except KeyUnavailable as exc:
             raise InvalidJwt(f"JWT from {issuer.issuer}: {exc}") from None
         claims = _verified_claims(token, key, alg, issuer)

@@ -36,6 +36,11 @@ class KeyUnavailable(Exception):
     """No usable key: the issuer's keys cannot be fetched, or none fits the token's header."""
 
 
+class KeysUnreachable(KeyUnavailable):
+    """The issuer's discovery document or key set could not be fetched; the detail (URLs,
+    addresses) is for the log, not for the caller."""
+
+
 class JsonFetcher:
     """GETs small JSON documents (discovery, JWKS) with a time limit and a size cap."""
 
@@ -52,16 +57,16 @@ class JsonFetcher:
                 url, timeout=timeout, headers={"Accept": "application/json"}
             ) as response:
                 if response.status != 200:
-                    raise KeyUnavailable(f"{url} answered HTTP {response.status}")
+                    raise KeysUnreachable(f"{url} answered HTTP {response.status}")
                 body = await _capped_body(response, url)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise KeyUnavailable(
+            raise KeysUnreachable(
                 f"{url} could not be fetched: {type(exc).__name__} {exc}"
             ) from None
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise KeyUnavailable(f"{url} did not answer JSON") from None
+            raise KeysUnreachable(f"{url} did not answer JSON") from None
 
     async def close(self) -> None:
         if self._session is not None:
@@ -70,7 +75,7 @@ class JsonFetcher:
 
 
 async def _capped_body(response: aiohttp.ClientResponse, url: str) -> bytes:
-    too_big = KeyUnavailable(f"{url} answered more than {MAX_DOCUMENT_BYTES} bytes")
+    too_big = KeysUnreachable(f"{url} answered more than {MAX_DOCUMENT_BYTES} bytes")
     if (response.content_length or 0) > MAX_DOCUMENT_BYTES:
         raise too_big
     body = bytearray()
@@ -148,7 +153,7 @@ class IssuerKeys:
             if self._attempted_at is not None and now - self._attempted_at < self._min_interval_s:
                 if self._keys is None:
                     every = f"{self._min_interval_s:g}s"
-                    raise KeyUnavailable(f"the keys could not be fetched (tried once per {every})")
+                    raise KeysUnreachable(f"the keys could not be fetched (tried once per {every})")
                 return
             self._attempted_at = now
             self._inflight = asyncio.create_task(self._fetch())
@@ -182,17 +187,17 @@ class IssuerKeys:
         url = self._issuer.discovery_uri
         document = await self._fetch_json(url)
         if not isinstance(document, dict) or document.get("issuer") != self._issuer.issuer:
-            raise KeyUnavailable(f"{url} does not describe issuer {self._issuer.issuer}")
+            raise KeysUnreachable(f"{url} does not describe issuer {self._issuer.issuer}")
         jwks_uri = document.get("jwks_uri")
         if not isinstance(jwks_uri, str) or url_problem(jwks_uri) is not None:
-            raise KeyUnavailable(f"{url}: jwks_uri {jwks_uri!r:.200} is missing or not allowed")
+            raise KeysUnreachable(f"{url}: jwks_uri {jwks_uri!r:.200} is missing or not allowed")
         return jwks_uri
 
 
 def _signing_keys(document: object, url: str) -> list[dict[str, Any]]:
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
-        raise KeyUnavailable(f"{url} is not a JWKS (no 'keys' array)")
+        raise KeysUnreachable(f"{url} is not a JWKS (no 'keys' array)")
     return [
         k
         for k in entries

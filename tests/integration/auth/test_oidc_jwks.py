@@ -23,6 +23,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from app.auth import oidc_jwks
 from app.auth.oidc import InvalidJwt, OidcIdentity, OidcIssuer, OidcVerifier, RoleRule
+from app.cli.local_store import free_port
 
 CI = "Continuous Integration"
 SCANNER = "system:serviceaccount:ci:scanner"
@@ -362,6 +363,7 @@ async def test_an_issuer_whose_keys_cannot_be_had_is_refused(
     make_idps: MakeIdps,
     verifier_for: Callable[..., OidcVerifier],
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
     break_it: Callable[[Idp], None],
     reason: str,
 ) -> None:
@@ -369,9 +371,13 @@ async def test_an_issuer_whose_keys_cannot_be_had_is_refused(
     (idp,) = await make_idps()
     break_it(idp)
     verifier = verifier_for(issuer_of(idp))
-    with pytest.raises(InvalidJwt) as error:
+    with caplog.at_level("WARNING", logger=oidc_jwks.__name__), pytest.raises(InvalidJwt) as error:
         await verifier.verify(idp.keys[0].sign(idp.claims()))
-    assert reason in str(error.value)
+    # the caller learns only that the keys are missing; the reason, with its URL, is logged
+    assert str(error.value) == (
+        f"JWT from {idp.issuer}: the issuer's signing keys could not be fetched"
+    )
+    assert reason in caplog.text
 
 
 async def test_clock_skew_is_allowed_up_to_the_issuers_leeway(
@@ -405,3 +411,27 @@ async def test_the_session_comes_from_the_factory_and_is_closed(make_idps: MakeI
     assert idp.user_agents == ["image-service-test"] * 2  # discovery and JWKS
     await verifier.close()
     assert sessions[0].closed
+
+
+async def test_an_unreachable_issuer_is_not_described_to_the_caller() -> None:
+    port = free_port()  # nothing listens there
+    issuer = OidcIssuer(
+        issuer=f"http://127.0.0.1:{port}",
+        audience="image-service",
+        jwks_uri=f"http://127.0.0.1:{port}/keys",
+    )
+    verifier = OidcVerifier([issuer])
+    try:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        token = jwt.encode(
+            {"iss": issuer.issuer, "aud": "image-service", "sub": "x", "exp": time.time() + 60},
+            key,
+            algorithm="RS256",
+            headers={"kid": "k"},
+        )
+        with pytest.raises(InvalidJwt) as caught:
+            await verifier.verify(token)
+    finally:
+        await verifier.close()
+    assert str(caught.value).endswith("the issuer's signing keys could not be fetched")
+    assert "/keys" not in str(caught.value)

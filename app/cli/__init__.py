@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from app.cli.arguments import command_group
 from app.cli.roles import add_role_commands, run_role_command
 from app.cli.tokens import add_token_commands, run_token_command
 from app.config import Settings, SettingsError, load_settings
@@ -42,8 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=0)
     seed.add_argument("--profile", choices=["small", "realistic"], default="small")
     seed.add_argument("--out", help="write export-style NDJSON to this file (- = stdout) instead")
-    vulndb = commands.add_parser("vulndb", help="manage the vulnerability feed")
-    vulndb_commands = vulndb.add_subparsers(dest="vulndb_command", required=True)
+    vulndb_commands = command_group(
+        commands, "vulndb", "manage the vulnerability feed", dest="vulndb_command"
+    )
     vulndb_import = vulndb_commands.add_parser(
         "import", help="load OSV advisories from a directory of JSON files or an osv.dev .zip"
     )

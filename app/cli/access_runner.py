@@ -9,23 +9,22 @@ from datetime import UTC, datetime
 
 from pymongo.errors import PyMongoError
 
+from app.cli.database import command_database
 from app.composition import build_access
 from app.config import Settings
 from app.errors import ServiceError
 from app.services.access import AccessService
 from storage.errors import StorageError
-from storage.mongo import ensure_indexes, open_client, translate_error
+from storage.mongo import translate_error
 
 
 async def run_with_access(
     settings: Settings, command: str, action: Callable[[AccessService], Awaitable[None]]
 ) -> int:
     """Run `action`; exit status 0 done, 1 database error, 2 refused (bad input, not found)."""
-    client = open_client(settings.mongodb_uri, timeout_ms=settings.mongo_connect_timeout_ms)
     try:
-        db = client[settings.database]
-        await ensure_indexes(db)
-        await action(build_access(db, settings))
+        async with command_database(settings) as db:
+            await action(build_access(db, settings))
     except ServiceError as exc:
         print(f"image-service {command}: {exc.message}", file=sys.stderr)
         return 2
@@ -33,8 +32,6 @@ async def run_with_access(
         # the driver's own text holds the whole topology; the storage error says it in a line
         print(f"image-service {command}: {translate_error(exc)}", file=sys.stderr)
         return 1
-    finally:
-        await client.close()
     return 0
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 from pymongo.errors import PyMongoError
 
 from app.auth.permissions import ADMIN
+from app.cli.database import command_database
 from app.composition import build_access
 from app.config import Settings
 from app.errors import Unauthenticated
 from app.services.access import AccessService
 from storage.errors import StorageError
-from storage.mongo import ensure_indexes, open_client
 
 TOKEN_FILE = "admin-token"  # noqa: S105 - a file name
 TOKEN_NAME = "local admin (make run)"  # noqa: S105 - the token's label
@@ -29,10 +29,7 @@ TOKEN_NAME = "local admin (make run)"  # noqa: S105 - the token's label
 async def ensure_admin_token(settings: Settings, data_dir: Path) -> str:
     """Make sure `data_dir/admin-token` holds a working Admin token; returns what was done."""
     path = data_dir / TOKEN_FILE
-    client = open_client(settings.mongodb_uri, timeout_ms=settings.mongo_connect_timeout_ms)
-    try:
-        db = client[settings.database]
-        await ensure_indexes(db)
+    async with command_database(settings) as db:
         access = build_access(db, settings)
         kept = _read(path)
         if kept and await _works(access, kept):
@@ -40,8 +37,6 @@ async def ensure_admin_token(settings: Settings, data_dir: Path) -> str:
         secret, _ = await access.generate_token(
             name=TOKEN_NAME, roles=[ADMIN], expiration=access.default_expiration(), issuer=None
         )
-    finally:
-        await client.close()
     _write_private(path, secret)
     if kept is None:
         return f"new API token ({ADMIN}) written to {path}"

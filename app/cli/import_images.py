@@ -19,11 +19,11 @@ from marshmallow import ValidationError
 from pymongo.errors import PyMongoError
 from tqdm import tqdm
 
+from app.cli.database import command_database
 from app.composition import build_images
 from app.config import Settings
 from schemas.image import normalize_image
 from storage.errors import StorageError
-from storage.mongo import ensure_indexes, open_client
 
 _CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo=UTC)
 _MAX_REPORTED = 50
@@ -153,19 +153,16 @@ async def _write(
     settings: Settings, spool: IO[bytes], total: int, batch_size: int
 ) -> tuple[int, int]:
     """Upsert the spooled images in batches; returns (inserted, updated)."""
-    client = open_client(settings.mongodb_uri, timeout_ms=settings.mongo_connect_timeout_ms)
     inserted = updated = 0
     progress = tqdm(total=total, unit="img", disable=not sys.stderr.isatty(), file=sys.stderr)
     try:
-        db = client[settings.database]
-        await ensure_indexes(db)
-        service, _ = build_images(db, settings)
-        for batch in _spooled(spool, max(1, batch_size)):
-            result = await service.upsert(batch, keep_last_updated=True)
-            inserted += result.inserted
-            updated += result.updated
-            progress.update(len(batch))
+        async with command_database(settings) as db:
+            service, _ = build_images(db, settings)
+            for batch in _spooled(spool, max(1, batch_size)):
+                result = await service.upsert(batch, keep_last_updated=True)
+                inserted += result.inserted
+                updated += result.updated
+                progress.update(len(batch))
     finally:
         progress.close()
-        await client.close()
     return inserted, updated

@@ -6,6 +6,7 @@ import argparse
 
 from app.auth.permissions import Access
 from app.cli.access_runner import print_table, run_with_access
+from app.cli.arguments import command_group
 from app.config import Settings
 from app.services.access import AccessService
 
@@ -31,8 +32,7 @@ def permission(text: str) -> tuple[str, Access]:
 
 
 def add_role_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    role = commands.add_parser("role", help="manage custom roles")
-    role_commands = role.add_subparsers(dest="subcommand", required=True)
+    role_commands = command_group(commands, "role", "manage custom roles", dest="subcommand")
     create = role_commands.add_parser("create", help="define a custom role")
     create.add_argument("name", metavar="NAME")
     create.add_argument(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from itertools import islice
 
+from app.cli.database import command_database
 from app.cli.seed_data import generate_images, write_ndjson
 from app.composition import build_images
 from app.config import Settings
 from schemas.image import normalize_image
-from storage.mongo import ensure_indexes, open_client
 
 _BATCH = {"small": 500, "realistic": 25}
 
@@ -29,17 +29,12 @@ def write_seed(count: int, seed: int, profile: str, out: str) -> int:
 async def run_seed(settings: Settings, count: int, seed: int, profile: str) -> int:
     """Store `count` synthetic images through the image service."""
     images = generate_images(max(count, 0), seed=seed, profile=profile)
-    client = open_client(settings.mongodb_uri, timeout_ms=settings.mongo_connect_timeout_ms)
-    try:
-        db = client[settings.database]
-        await ensure_indexes(db)
+    async with command_database(settings) as db:
         service, _ = build_images(db, settings)
         inserted = updated = 0
         while batch := [normalize_image(image) for image in islice(images, _BATCH[profile])]:
             result = await service.upsert(batch)
             inserted += result.inserted
             updated += result.updated
-    finally:
-        await client.close()
     print(f"seeded: {inserted} inserted, {updated} updated")
     return 0

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 from app.cli.access_runner import moment, print_table, run_with_access
+from app.cli.arguments import command_group
 from app.config import Settings
 from app.services.access import DEFAULT_LIFETIME, AccessService
 
@@ -28,8 +29,7 @@ def lifetime(text: str) -> timedelta | None:
 
 
 def add_token_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    token = commands.add_parser("token", help="manage API tokens")
-    token_commands = token.add_subparsers(dest="subcommand", required=True)
+    token_commands = command_group(commands, "token", "manage API tokens", dest="subcommand")
     create = token_commands.add_parser(
         "create", help="issue a token and print only its secret on standard output"
     )

@@ -20,12 +20,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 from tqdm import tqdm
 
+from app.cli.database import command_database
 from app.composition import rematch_stored_images
 from app.config import Settings
 from app.scanner.vulns.matching import is_supported
 from app.scanner.vulns.osv import Advisory, OsvError, parse_record, record_ecosystems
 from storage.errors import StorageError
-from storage.mongo import ensure_indexes, open_client
 from storage.vulnerabilities import ImportCounts, VulnerabilityRepository
 
 _MAX_REPORTED = 50
@@ -156,37 +156,42 @@ def _nothing_usable(path: Path, report: ImportReport) -> str:
 
 async def run_vulndb_import(settings: Settings, path: Path, *, progress: bool) -> int:
     """Exit status: 0 imported; 1 database error; 2 nothing importable."""
-    client = open_client(settings.mongodb_uri, timeout_ms=settings.mongo_connect_timeout_ms)
     try:
-        db = client[settings.database]
-        try:
-            await ensure_indexes(db)
+        async with command_database(settings) as db:
             report = await import_feed(
                 db, path, progress=progress, max_time_ms=settings.query_timeout_ms
             )
-        except FeedInputError as exc:
-            print(f"image-service vulndb import: {exc}", file=sys.stderr)
-            return 2
-        except (StorageError, PyMongoError) as exc:
-            print(f"image-service vulndb import: database error: {exc}", file=sys.stderr)
-            return 1
-        _report_invalid(report.invalid)
-        rematched = None
-        if report.changed:
+            _report_invalid(report.invalid)
             # the hook: stored images follow the new feed
-            try:
-                rematched = await rematch_stored_images(db, settings)
-            except (StorageError, PyMongoError) as exc:
-                print(_summary(report, None))
-                print(
-                    f"image-service vulndb import: feed stored, rematching failed: {exc}",
-                    file=sys.stderr,
-                )
-                return 1
-    finally:
-        await client.close()
+            rematched = await _rematch(db, settings, report) if report.changed else None
+    except FeedInputError as exc:
+        print(f"image-service vulndb import: {exc}", file=sys.stderr)
+        return 2
+    except _RematchFailed as exc:
+        print(_summary(exc.report, None))
+        failed = f"image-service vulndb import: feed stored, rematching failed: {exc}"
+        print(failed, file=sys.stderr)
+        return 1
+    except (StorageError, PyMongoError) as exc:
+        print(f"image-service vulndb import: database error: {exc}", file=sys.stderr)
+        return 1
     print(_summary(report, rematched))
     return 0
+
+
+class _RematchFailed(Exception):
+    def __init__(self, report: ImportReport, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.report = report
+
+
+async def _rematch(
+    db: AsyncDatabase[dict[str, Any]], settings: Settings, report: ImportReport
+) -> int:
+    try:
+        return await rematch_stored_images(db, settings)
+    except (StorageError, PyMongoError) as exc:
+        raise _RematchFailed(report, exc) from exc
 
 
 def _summary(report: ImportReport, rematched: int | None) -> str:

@@ -1,9 +1,9 @@
 """The audit log: one JSON line per mutating request and per refused one (401, 403).
 
-Two middlewares: `audit_middleware` sits outside the error renderer, so it sees the status the
-client gets and the caller the authentication middleware found; `note_refusals` sits inside it,
-where the exceptions still are, and tells an authorization refusal from any other 403 (a registry
-refusing a scan's credentials). Handlers add what only they know with `note_audit` (the images a
+`audit_middleware` sits outside the error renderer, so it sees the status the client gets and the
+caller the authentication middleware found; the renderer, where the exceptions still are, calls
+`note_refusal`, which tells an authorization refusal from any other 403 (a registry refusing a
+scan's credentials). Handlers add what only they know with `note_audit` (the images a
 request changed). Lines go to the `image_service.audit` logger; `configure_audit_log` sends them
 to standard output or a file, or nowhere.
 
@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -153,7 +153,6 @@ def audit_middleware(guards: Mapping[web.AbstractRoute, object]) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not logger.isEnabledFor(logging.INFO):
             return await handler(request)
-        started_at = datetime.now(UTC)
         started = time.perf_counter()
         status = _CLIENT_GONE_STATUS  # unless an answer or an exception says otherwise
         try:
@@ -165,20 +164,18 @@ def audit_middleware(guards: Mapping[web.AbstractRoute, object]) -> Middleware:
             raise
         finally:
             if request.match_info.route in audited or status in (401, 403):
-                line = audit_line(request, status, started_at, time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                started_at = datetime.now(UTC) - timedelta(seconds=elapsed)
+                line = audit_line(request, status, started_at, elapsed)
                 logger.info(dumps(line).decode())
 
     return middleware
 
 
-@web.middleware
-async def note_refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
+def note_refusal(request: web.Request, exc: BaseException) -> None:
     """Marks a request refused for its credentials or permissions (the audit's "denied")."""
-    try:
-        return await handler(request)
-    except _REFUSALS:
+    if isinstance(exc, _REFUSALS):
         request[_REFUSED] = True
-        raise
 
 
 def configure_audit_log(destination: str) -> None:

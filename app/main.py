@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.audit import audit_middleware, note_refusals
+from app.audit import audit_middleware
 from app.auth.middleware import auth_middleware
 from app.config import Settings
 from app.cors import setup_cors
@@ -32,7 +32,7 @@ def create_app(
     )
     guards = add_routes(app)
     # the audit log sees the status the client gets; inside the renderer, why it was refused
-    app.middlewares.extend([audit_middleware(guards), request_middleware, note_refusals])
+    app.middlewares.extend([audit_middleware(guards), request_middleware])
     app.on_response_prepare.append(hide_server_version)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()

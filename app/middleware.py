@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from app.audit import note_refusal
 from app.error_rendering import describe, error_response
 from app.hardening import READ_DEADLINE, request_id
 from app.keys import CLIENT_GONE, REQUEST_ID, SETTINGS
@@ -36,12 +37,14 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        note_refusal(request, exc)
         response = _http_error(exc, request)
     except ConnectionResetError:
         # The client hung up while its body was read: no one to answer, nothing went wrong here.
         request[CLIENT_GONE] = True
         return web.Response(status=400)
     except Exception as exc:
+        note_refusal(request, exc)
         response = error_response(describe(exc, request))
     if not response.prepared:
         response.headers["X-Request-Id"] = request[REQUEST_ID]

@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from app.auth.oidc import InvalidJwt, OidcVerifier
-from app.auth.permissions import Permission
+from app.auth.permissions import Access, Permission
 from app.auth.principal import Principal
 from app.errors import PermissionDenied, Unauthenticated
 from app.keys import ACCESS, OIDC, PRINCIPAL, SETTINGS
@@ -41,6 +41,7 @@ _BEARER = "bearer"
 MISSING = "credentials not found"
 MALFORMED = "malformed credentials: expected `Authorization: Bearer <token>`"
 SEVERAL = "malformed credentials: more than one Authorization header"
+_UNLISTED = object()
 
 
 def bearer_token(request: web.Request) -> str:
@@ -83,8 +84,9 @@ async def authenticate(
 
 def authorize(principal: Principal, needed: Permission | tuple[Permission, ...]) -> None:
     """Raises PermissionDenied, in upstream's words, for the first permission not held."""
-    for permission in (needed,) if isinstance(needed, Permission) else needed:
-        if not principal.allows(permission):
+    held = principal.effective
+    for permission in needed if isinstance(needed, tuple) else (needed,):
+        if held.get(permission.resource, Access.NO_ACCESS) < permission.access:
             raise PermissionDenied(f"not authorized: {permission}")
 
 
@@ -95,9 +97,9 @@ def _check_metrics_token(request: web.Request) -> None:
 
 
 def _guard_of(request: web.Request, guards: Guards) -> Guard:
-    route = request.match_info.route
-    if route in guards:
-        return guards[route]
+    guard = guards.get(request.match_info.route, _UNLISTED)
+    if guard is not _UNLISTED:
+        return guard  # type: ignore[return-value]
     return ANY_PRINCIPAL if request.path.startswith("/v1/") else None
 
 
@@ -113,7 +115,15 @@ def auth_middleware(guards: Guards) -> Middleware:
             _check_metrics_token(request)
             return await handler(request)
         app = request.app
-        principal = await authenticate(bearer_token(request), app[ACCESS], app.get(OIDC))
+        access = app[ACCESS]
+        # The usual case first, awaiting nothing: exactly one `Bearer` header whose token was
+        # authenticated within the cache time (so it was well-formed then).
+        sent = request.headers.getall("Authorization", ())
+        principal = None
+        if len(sent) == 1 and sent[0][:7].lower() == "bearer ":
+            principal = access.recently_authenticated(sent[0][7:])
+        if principal is None:
+            principal = await authenticate(bearer_token(request), access, app.get(OIDC))
         request[PRINCIPAL] = principal
         if not isinstance(guard, Gate):
             authorize(principal, guard)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.auth.permissions import Permission, PermissionSet, allows
+from app.auth.permissions import RESOURCES, Access, Permission, PermissionSet, access_to
 
 
 class PrincipalKind(enum.Enum):
@@ -29,6 +30,15 @@ class Principal:
     permissions: PermissionSet
     expires_at: datetime | None = None
     issuer: str = ""
+    # the access held on each resource, upstream's aliases counted: checked on every request
+    effective: Mapping[str, Access] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        held = {
+            resource: access_to(self.permissions, resource)
+            for resource in (*RESOURCES, *self.permissions)
+        }
+        object.__setattr__(self, "effective", held)
 
     def allows(self, needed: Permission) -> bool:
-        return allows(self.permissions, needed)
+        return self.effective.get(needed.resource, Access.NO_ACCESS) >= needed.access

@@ -78,6 +78,8 @@ def _to_ms(moment: datetime) -> datetime:
 class _Authenticated:
     token: TokenMetadata
     principal: Principal
+    # in the clock's own time zone: comparing datetimes of one tzinfo skips utcoffset() calls
+    expires_at: datetime | None
 
 
 class AccessService:
@@ -99,6 +101,7 @@ class AccessService:
         self._tokens = tokens
         self._roles = roles
         self._clock = clock
+        # Keyed by the secret itself, in memory only: a hit costs one dict lookup, no hashing.
         self._authenticated: ExpiringMap[str, _Authenticated] = ExpiringMap(cache_ttl_s, monotonic)
         # a 1-tuple, so that a role found missing is remembered too
         self._custom_roles: ExpiringMap[str, tuple[RoleRecord | None]] = ExpiringMap(
@@ -114,6 +117,16 @@ class AccessService:
         """When a token issued now with that lifetime expires."""
         return self._clock() + lifetime
 
+    def recently_authenticated(self, secret: str) -> Principal | None:
+        """The principal of an API token authenticated within the cache time, without awaiting
+        anything: None when the secret is not one of ours or must be looked up.
+
+        Raises:
+            Unauthenticated: the token is known to be expired or revoked.
+        """
+        found = self._authenticated.get(secret)
+        return None if found is None else self._still_valid(found)
+
     async def authenticate_token(self, secret: str) -> Principal:
         """The principal of an API token.
 
@@ -122,19 +135,23 @@ class AccessService:
         """
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > _MAX_SECRET_LENGTH:
             raise Unauthenticated("credentials not found: not an API token of this service")
-        key = hash_secret(secret)
-        found = self._authenticated.get(key)
+        found = self._authenticated.get(secret)
         if found is None:
-            token = await self._tokens.find_by_hash(key)
+            token = await self._tokens.find_by_hash(hash_secret(secret))
             if token is None:
                 raise Unauthenticated("credentials not found: unknown API token")
             permissions = await self._permissions_of(token.roles)
-            found = _Authenticated(token, _token_principal(token, permissions))
-            self._authenticated.put(key, found)
+            expires_at = token.expiration
+            if expires_at is not None:
+                expires_at = expires_at.astimezone(self._clock().tzinfo)
+            found = _Authenticated(token, _token_principal(token, permissions), expires_at)
+            self._authenticated.put(secret, found)
+        return self._still_valid(found)
+
+    def _still_valid(self, found: _Authenticated) -> Principal:
         if found.token.revoked:
             raise Unauthenticated("credentials not valid: the API token was revoked")
-        expiration = found.token.expiration
-        if expiration is not None and expiration <= self._clock():
+        if found.expires_at is not None and found.expires_at <= self._clock():
             raise Unauthenticated("credentials not valid: the API token expired")
         return found.principal
 

@@ -42,6 +42,13 @@ class Settings:
     registry: RegistrySettings = field(default_factory=RegistrySettings)
     # scanning: how many analyses at once, how long a caller waits for one, how long one takes
     max_concurrent_scans: int = 8
+    # admission control (app/admission.py): store-heavy requests in flight at once, how many may
+    # queue for a slot and for how long (then 429); exports have a smaller budget of their own
+    # with a queue as long as it. Together well under the driver's pool (maxPoolSize 100).
+    max_in_flight: int = 32
+    max_queued: int = 64
+    queue_wait_s: float = 2.0
+    max_exports: int = 4
     scan_queue_wait_s: float = 5.0
     scan_timeout_s: float = 600.0
     # per layer: compressed bytes, bytes once inflated, tar entries (decompression bombs)
@@ -164,6 +171,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         regex_max_length=_int(env, "IMAGE_SERVICE_REGEX_MAX_LENGTH", 256, errors, minimum=1),
         log_level=(env.get("IMAGE_SERVICE_LOG_LEVEL") or "INFO").upper(),
         max_concurrent_scans=_int(env, "IMAGE_SERVICE_MAX_CONCURRENT_SCANS", 8, errors, minimum=1),
+        max_in_flight=_int(env, "IMAGE_SERVICE_MAX_IN_FLIGHT", 32, errors, minimum=1),
+        max_queued=_int(env, "IMAGE_SERVICE_MAX_QUEUED", 64, errors, minimum=0),
+        queue_wait_s=_seconds(env, "IMAGE_SERVICE_QUEUE_WAIT", 2.0, errors),
+        max_exports=_int(env, "IMAGE_SERVICE_MAX_EXPORTS", 4, errors, minimum=1),
         scan_queue_wait_s=_seconds(env, "IMAGE_SERVICE_SCAN_QUEUE_WAIT", 5.0, errors),
         scan_timeout_s=_seconds(env, "IMAGE_SERVICE_SCAN_TIMEOUT", 600.0, errors, minimum=1),
         max_layer_bytes=_int(env, "IMAGE_SERVICE_MAX_LAYER_BYTES", 2 << 30, errors, minimum=1),

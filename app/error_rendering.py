@@ -21,7 +21,9 @@ from app.errors import (
     ResourceExhausted,
     ServiceError,
     Unauthenticated,
+    Unavailable,
 )
+from app.failures import note_rendered
 from app.hardening import bounded_message
 from app.http import dumps
 from app.keys import REQUEST_ID
@@ -104,6 +106,7 @@ ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
     ResourceExhausted: ErrorKind(GrpcCode.RESOURCE_EXHAUSTED, 429, "resource exhausted"),
     DeadlineExceeded: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504, "deadline exceeded"),
     DeadlineExceededPlain: ErrorKind(GrpcCode.DEADLINE_EXCEEDED, 504),
+    Unavailable: _UNAVAILABLE,
     # the message says it all (upstream: `credentials not found`, `not authorized: …`)
     Unauthenticated: ErrorKind(GrpcCode.UNAUTHENTICATED, 401),
     PermissionDenied: ErrorKind(GrpcCode.PERMISSION_DENIED, 403),
@@ -160,11 +163,16 @@ def _with_challenge(error: ApiError, request: web.Request) -> ApiError:
 
 
 def describe(exc: BaseException, request: web.Request) -> ApiError:
-    """The client's view of any exception; one not in the table is logged and becomes a 500."""
+    """The client's view of any exception; one not in the table is logged and becomes a 500.
+
+    The request keeps what it was answered with, for the failure log (app/failures.py)."""
     for cls in type(exc).__mro__:
         kind = ERROR_KINDS.get(cls)
         if kind is not None:
-            return _with_challenge(kind.describe(exc), request)
+            error = _with_challenge(kind.describe(exc), request)
+            note_rendered(request, exc, error)
+            return error
+    note_rendered(request, exc, _UNEXPECTED)
     logger.error(
         "unhandled error on %s %s (request %s)",
         request.method,

@@ -56,5 +56,9 @@ class DeadlineExceeded(ServiceError):
     pass
 
 
+class Unavailable(ServiceError):
+    """The service cannot serve right now (not ready); the message says why."""
+
+
 class DeadlineExceededPlain(DeadlineExceeded):
     """A deadline whose message already says so: no suffix."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.admission import AdmissionCollector, Budget, Cost, admission_middleware
 from app.audit import audit_middleware
 from app.auth.middleware import auth_middleware
 from app.config import Settings
@@ -16,6 +18,7 @@ from app.keys import SETTINGS
 from app.metrics import METRICS, Metrics, metrics_middleware
 from app.middleware import request_middleware
 from app.openapi import setup_openapi
+from app.readiness import READINESS, Readiness, readiness_ctx
 from app.resources import access_ctx, mongo_ctx, services_ctx
 from app.routes import add_routes
 
@@ -30,17 +33,42 @@ def create_app(
         # served by `image-service serve`, app/listener.py adds its own timeouts and cap
         handler_args=PARSER_LIMITS,
     )
-    guards = add_routes(app)
+    routes = add_routes(app)
     # the audit log sees the status the client gets; inside the renderer, why it was refused
-    app.middlewares.extend([audit_middleware(guards), request_middleware])
+    app.middlewares.extend([audit_middleware(routes.guards), request_middleware])
     app.on_response_prepare.append(hide_server_version)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[READINESS] = Readiness()
     app.cleanup_ctx.append(mongo_ctx(db))
     app.cleanup_ctx.append(access_ctx)
     app.cleanup_ctx.append(services_ctx)
+    app.cleanup_ctx.append(readiness_ctx)
     setup_cors(app, settings.cors_origins)
-    # innermost: errors it raises are rendered and counted like any other
-    app.middlewares.append(auth_middleware(guards))
+    # innermost: errors they raise are rendered and counted like any other; admission after
+    # authentication, so a caller without credentials gets 401, never a slot
+    app.middlewares.append(auth_middleware(routes.guards))
+    app.middlewares.append(admission_middleware(_admission(app, settings, routes.costs)))
     setup_openapi(app)
     return app
+
+
+def _admission(
+    app: web.Application, settings: Settings, costs: Mapping[web.AbstractRoute, Cost]
+) -> dict[web.AbstractRoute, Budget]:
+    """Each admitted route's budget, sized by the settings; the budgets are in /metrics."""
+    wait_s = settings.queue_wait_s
+    budgets = {
+        Cost.STORE: Budget(
+            "requests", limit=settings.max_in_flight, queue=settings.max_queued, wait_s=wait_s
+        ),
+        Cost.EXPORT: Budget(
+            "exports",
+            limit=settings.max_exports,
+            queue=settings.max_exports,
+            wait_s=wait_s,
+            streams=True,
+        ),
+    }
+    app[METRICS].registry.register(AdmissionCollector(budgets))
+    return {route: budgets[cost] for route, cost in costs.items()}

@@ -10,6 +10,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily
 
+from app.failures import RENDERED, is_failure, note_failure
 from app.keys import CLIENT_GONE
 
 
@@ -30,6 +31,13 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
+        )
+        # 5xx and 429 by cause (the exception type rendered), beside their log lines
+        self.failures = Counter(
+            "image_service_http_failures",
+            "5xx and 429 answers (and export streams ended by such an error) by cause",
+            ["method", "route", "status", "cause"],
+            registry=self.registry,
         )
         self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
@@ -63,7 +71,10 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         route = request.match_info.route.resource
         template = route.canonical if route is not None else "unmatched"
         elapsed = time.perf_counter() - started
-        request.app[METRICS].observe(request.method, template, status, elapsed)
+        metrics = request.app[METRICS]
+        metrics.observe(request.method, template, status, elapsed)
+        if is_failure(status) or (status == "200" and RENDERED in request):
+            note_failure(request, metrics.failures, template, status)
 
 
 class CounterCollector:

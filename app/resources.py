@@ -21,6 +21,7 @@ from app.auth.oidc import OidcVerifier
 from app.composition import build_access, build_images, build_matcher, scan_limits
 from app.keys import ACCESS, DB, IMAGES, OIDC, RESCANS, SCANS, SETTINGS, WATCHES
 from app.metrics import METRICS, register_counters
+from app.readiness import INDEXES, READINESS, Readiness
 from app.scanner.registry import RegistryClient
 from app.services.caches import TtlCache
 from app.services.rematching import Rematcher
@@ -48,9 +49,13 @@ def mongo_ctx(db: AsyncDatabase[dict[str, Any]] | None = None) -> Any:
         else:
             app[DB] = db
         retry = None
-        if not await _try_indexes(app[DB]):
-            # Serve anyway (readiness reports the database); indexes follow when it answers.
-            retry = asyncio.create_task(_retry_indexes(app[DB]))
+        readiness = app[READINESS]
+        readiness.begin(INDEXES, "the indexes are not created yet")
+        if await _try_indexes(app[DB]):
+            readiness.end(INDEXES)
+        else:
+            # Serve anyway, not ready; indexes follow when the database answers.
+            retry = asyncio.create_task(_retry_indexes(app[DB], readiness))
         yield
         if retry is not None:
             retry.cancel()
@@ -75,10 +80,11 @@ async def _try_indexes(db: AsyncDatabase[dict[str, Any]]) -> bool:
     return True
 
 
-async def _retry_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+async def _retry_indexes(db: AsyncDatabase[dict[str, Any]], readiness: Readiness) -> None:
     # polling an external server until it answers; nothing in-process could signal it
     while not await _try_indexes(db):  # noqa: ASYNC110
         await asyncio.sleep(INDEX_RETRY_S)
+    readiness.end(INDEXES)
 
 
 def owner_id() -> str:

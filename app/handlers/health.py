@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from app.errors import Unavailable
 from app.handlers.documented import health
 from app.http import json_response
-from app.keys import IMAGES
+from app.readiness import READINESS
 
 
 def _ok(request: web.Request) -> web.Response:
@@ -24,8 +25,14 @@ async def livez(request: web.Request) -> web.Response:
     return _ok(request)
 
 
-@health("Readiness: the database answers a ping", unavailable="no database")
+@health(
+    "Readiness: start-up done and the database answering (checked in the background)",
+    unavailable="not ready: the error's message says why (start-up work, or the database)",
+)
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the database answers a ping."""
-    await request.app[IMAGES].ready()
+    """Ready when start-up work is done and the database answered a recent ping; answers at
+    once from the state app/readiness.py keeps, whatever the database does."""
+    problem = request.app[READINESS].problem()
+    if problem is not None:
+        raise Unavailable(f"not ready: {problem}")
     return _ok(request)

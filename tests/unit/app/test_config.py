@@ -43,3 +43,18 @@ def test_every_bad_variable_is_reported() -> None:
     assert "IMAGE_SERVICE_PORT" in message
     assert "IMAGE_SERVICE_EXPORT_BATCH_SIZE" in message
     assert "IMAGE_SERVICE_LOG_LEVEL" in message
+
+
+def test_admission_budgets_from_the_environment() -> None:
+    settings = load_settings(
+        {
+            "IMAGE_SERVICE_MAX_IN_FLIGHT": "8",
+            "IMAGE_SERVICE_MAX_QUEUED": "0",
+            "IMAGE_SERVICE_QUEUE_WAIT": "500ms",
+            "IMAGE_SERVICE_MAX_EXPORTS": "2",
+        }
+    )
+    assert (settings.max_in_flight, settings.max_queued) == (8, 0)
+    assert (settings.queue_wait_s, settings.max_exports) == (0.5, 2)
+    with pytest.raises(SettingsError, match="IMAGE_SERVICE_MAX_IN_FLIGHT must be >= 1"):
+        load_settings({"IMAGE_SERVICE_MAX_IN_FLIGHT": "0"})

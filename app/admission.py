@@ -1,0 +1,199 @@
+"""Admission control: a bounded number of store-heavy requests in flight per replica, a short
+queue with a bounded wait, and beyond it 429 with `Retry-After` instead of everyone timing out.
+
+Each route declares in the route table which budget it draws on (`Cost`): store reads and
+deletes share one budget, exports (which hold a cursor for a long time) have a smaller one of
+their own, and everything else (probes, metrics, tokens and roles, scans with their own slots)
+is not admitted at all. A request holds its slot until its handler returns, for an export until
+the end of the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from app.error_rendering import describe, export_error_line
+from app.errors import ResourceExhausted
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# What a refused client is told to wait before trying again.
+RETRY_AFTER_S = 1.0
+
+
+class Cost(enum.Enum):
+    """The budget a route's requests draw on (a column of the route table)."""
+
+    STORE = "store"
+    EXPORT = "export"
+
+
+class Overloaded(ResourceExhausted):
+    """No slot and no room to wait for one, or no slot within the wait: 429."""
+
+
+class Budget:
+    """A bounded number of slots, with a bounded first-come-first-served queue for them.
+
+    A free slot is taken without awaiting anything; a released slot goes straight to the
+    oldest waiter, so a newcomer never overtakes the queue.
+    """
+
+    def __init__(
+        self, name: str, *, limit: int, queue: int, wait_s: float, streams: bool = False
+    ) -> None:
+        self.name = name  # what is counted, plural: "requests", "exports"
+        # its routes answer NDJSON streams: a refusal is the stream's one error line
+        self.streams = streams
+        self.limit = limit
+        self.queue = queue
+        self.wait_s = wait_s
+        self.in_flight = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        # since start, for /metrics
+        self.admitted = 0
+        self.waited = 0
+        self.refused_full = 0
+        self.refused_timeout = 0
+
+    @property
+    def queued(self) -> int:
+        return len(self._waiters)
+
+    def try_acquire(self) -> bool:
+        """Take a free slot if there is one and nobody is waiting for it."""
+        if self.in_flight < self.limit and not self._waiters:
+            self.in_flight += 1
+            self.admitted += 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        """Take a slot, waiting up to `wait_s` in the queue.
+
+        Raises:
+            Overloaded: the queue is full, or no slot came free in time.
+        """
+        if self.try_acquire():
+            return
+        if len(self._waiters) >= self.queue:
+            self.refused_full += 1
+            raise Overloaded(
+                f"the service is busy: {self.limit} {self.name} in flight and {self.queue} "
+                "waiting; retry later",
+                retry_after=RETRY_AFTER_S,
+            )
+        turn = asyncio.get_running_loop().create_future()
+        self._waiters.append(turn)
+        self.waited += 1
+        try:
+            async with asyncio.timeout(self.wait_s):
+                await turn
+        except BaseException as exc:
+            if turn.done() and not turn.cancelled():
+                # handed a slot just as the wait ended: use it, unless the request was cancelled
+                if isinstance(exc, TimeoutError):
+                    self.admitted += 1
+                    return
+                self.release()
+                raise
+            if turn in self._waiters:  # unless release() already dropped it
+                self._waiters.remove(turn)
+            if isinstance(exc, TimeoutError):
+                self.refused_timeout += 1
+                raise Overloaded(
+                    f"the service is busy: no slot among {self.limit} {self.name} came free "
+                    f"within {self.wait_s:g}s; retry later",
+                    retry_after=RETRY_AFTER_S,
+                ) from None
+            raise
+        self.admitted += 1
+
+    def release(self) -> None:
+        """Give the slot back, or straight to the oldest waiter still waiting."""
+        waiters = self._waiters
+        while waiters:
+            turn = waiters.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the slot changes hands: in_flight stays
+                return
+        self.in_flight -= 1
+
+
+def admission_middleware(budgets: Mapping[web.AbstractRoute, Budget]) -> Middleware:
+    """The middleware admitting each request to its route's budget; routes without one pass."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        budget = budgets.get(request.match_info.route)
+        if budget is None:
+            return await handler(request)
+        if not budget.try_acquire():
+            try:
+                await budget.acquire()
+            except Overloaded as exc:
+                if budget.streams:
+                    return _stream_refusal(request, exc)
+                raise
+        try:
+            return await handler(request)
+        finally:
+            budget.release()
+
+    return middleware
+
+
+def _stream_refusal(request: web.Request, exc: Overloaded) -> web.Response:
+    """429 framed as an export's error before its first line: one `{"error":{…}}` line."""
+    error = describe(exc, request)
+    response = web.Response(
+        body=export_error_line(error), status=error.status, content_type="application/json"
+    )
+    response.headers["Retry-After"] = str(max(1, round(RETRY_AFTER_S)))
+    return response
+
+
+class AdmissionCollector:
+    """/metrics: slots in use, requests waiting, and admissions and refusals per budget."""
+
+    def __init__(self, budgets: Mapping[Cost, Budget]) -> None:
+        self._budgets = budgets
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        prefix = "image_service_admission"
+        in_flight = GaugeMetricFamily(
+            f"{prefix}_in_flight", "requests holding a slot", labels=["budget"]
+        )
+        queued = GaugeMetricFamily(
+            f"{prefix}_queued", "requests waiting for a slot", labels=["budget"]
+        )
+        limit = GaugeMetricFamily(f"{prefix}_limit", "slots", labels=["budget"])
+        admitted = CounterMetricFamily(
+            f"{prefix}_admitted", "requests given a slot", labels=["budget"]
+        )
+        waited = CounterMetricFamily(
+            f"{prefix}_waited", "requests that queued for a slot", labels=["budget"]
+        )
+        refused = CounterMetricFamily(
+            f"{prefix}_refused", "requests answered 429", labels=["budget", "why"]
+        )
+        for cost, budget in self._budgets.items():
+            name = cost.value
+            in_flight.add_metric([name], budget.in_flight)
+            queued.add_metric([name], budget.queued)
+            limit.add_metric([name], budget.limit)
+            admitted.add_metric([name], budget.admitted)
+            waited.add_metric([name], budget.waited)
+            refused.add_metric([name, "queue_full"], budget.refused_full)
+            refused.add_metric([name, "wait_timeout"], budget.refused_timeout)
+        yield from (in_flight, queued, limit, admitted, waited, refused)
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return []

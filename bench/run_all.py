@@ -3,7 +3,8 @@ rewrites bench/RESULTS.md.
 
     .venv/bin/python -m bench.run_all [--quick] [--only auth]
 
-from the repository root; the `## Scanning` section of RESULTS.md (`python -m bench.scan`) is kept.
+from the repository root; the sections of RESULTS.md other commands write (`python -m bench.scan`,
+`python -m bench.api.load_mix`) are kept.
 `--only auth` measures the authentication cost alone and rewrites only its section.
 """
 
@@ -23,6 +24,7 @@ from bench.api.config import Config, parse_args
 from bench.api.datasets import Dataset, Store, ensure_dataset
 from bench.api.export import cursor_memory, export_bench, rss_bench
 from bench.api.get_requests import get_bench
+from bench.api.load_mix import SECTION as LOAD_SECTION
 from bench.api.profiling import micro, profile_export, profile_get
 from bench.api.results_md import render
 from bench.api.timing import log
@@ -31,13 +33,19 @@ from bench.common import BENCH, WORK, machine
 AUTH_RESULTS = WORK / "auth_results.json"
 
 
+# Sections other commands write on their own (`python -m bench.api.load_mix`, `python -m
+# bench.scan`): a rewrite keeps them, in this order, at the end.
+KEPT_SECTIONS = (LOAD_SECTION, "## Scanning")
+
+
 def write_results(path: Path, text: str) -> None:
-    """Rewrite RESULTS.md, keeping the section `python -m bench.scan` writes on its own."""
+    """Rewrite RESULTS.md, keeping the sections other commands write on their own."""
     old = path.read_text() if path.exists() else ""
-    start = old.find("\n## Scanning")
-    if start >= 0:
-        end = old.find("\n## ", start + 1)
-        text = text.rstrip("\n") + "\n" + old[start : end if end >= 0 else len(old)]
+    for heading in KEPT_SECTIONS:
+        start = old.find("\n" + heading)
+        if start >= 0:
+            end = old.find("\n## ", start + 1)
+            text = text.rstrip("\n") + "\n" + old[start : end if end >= 0 else len(old)]
     path.write_text(text)
 
 

@@ -9,7 +9,10 @@ allow instead (`grep -rn "nx-27017:" storage`):
 - sort tie-breaker `_search.sha`, not `_id` (compound indexes with `_id`): query/sorting.py
 - `_search.pairs` one flat array of (component, vulnerability) rows, no nested `$elemMatch`
   or dotted paths through arrays: query/search_doc.py
-- an anchored regex alternation instead of `$or` inside `$elemMatch`: query/translate.py
+- an anchored regex alternation instead of `$or` inside `$elemMatch`, and any other `$or` there
+  lifted out as one `$elemMatch` per alternative: query/translate.py
+- flat rows list the keys whose original spelling they keep (`o`), since `$exists` inside
+  `$elemMatch` answers wrongly under `$or`/`$and`: query/search_keys.py
 - negative-lookahead regexes instead of `$not`/`$nor` inside `$elemMatch`: query/translate.py
 - a range instead of `$in` inside `$elemMatch` for enum sets (a set with a gap still uses
   `$in`): query/translate.py

@@ -13,7 +13,7 @@ Grammar (upstream RHACS semantics; deliberate deviations marked *)::
   without ``:`` or with an empty value is dropped. Labels are case-insensitive; the same label
   typed twice keeps the last one, differently cased repeats are ANDed.
 * Strings match a case-insensitive prefix; ``r/re`` an unanchored regex (lower-cased; RE2
-  subset; length-capped); ``"v"`` exact (*case-insensitive); ``!`` negates; ``*`` = set,
+  subset; length-capped); ``"v"`` exact and case-sensitive; ``!`` negates; ``*`` = set,
   ``-`` = unset (on a component/CVE/layer field: the image has no such row).
 * Numbers: ``< <= > >= = ==`` then a number, a number, or an exclusive range ``a-b``; values
   are rounded to 2 decimals. Bools: Go ParseBool forms or a prefix of true/false.

@@ -23,6 +23,7 @@ from storage.query.search_keys import (
     LabelKey,
     LayerKey,
     VulnKey,
+    original_key,
 )
 
 
@@ -53,7 +54,9 @@ class Field:
 
     ``path`` is absolute for image-level fields and relative to the array element for joined
     (component, CVE, layer) fields. ``sort_path`` is the image-level wire path used for sorting
-    (None: derived for joined fields, or not sortable when ``sortable`` is False).
+    (None: derived for joined fields, or not sortable when ``sortable`` is False). ``original``
+    is where a string field's original spelling is, for exact matches: a wire path on the
+    image, or the row key that holds it where it differs from the lower-cased copy.
     """
 
     label: str
@@ -67,6 +70,7 @@ class Field:
     ranked: bool = False
     index: str | None = None
     enum: EnumTable | None = None
+    original: str | None = None
 
     @property
     def array(self) -> str | None:
@@ -99,9 +103,10 @@ def _image(
     sort_inverted: bool = False,
     ranked: bool = False,
     index: str | None = None,
+    original: str | None = None,
 ) -> Field:
     """An image-level field: ``query`` is the queried path (or its ``_search`` key), ``sort``
-    the wire path sorted on (the queried path when omitted)."""
+    the wire path sorted on (the queried path when omitted), ``original`` a string's wire path."""
     path = query.path if isinstance(query, ImageKey) else query
     return Field(
         label,
@@ -114,6 +119,7 @@ def _image(
         sort_inverted=sort_inverted,
         ranked=ranked,
         index=index,
+        original=original,
     )
 
 
@@ -127,7 +133,8 @@ def _row(
     enum: EnumTable | None = None,
 ) -> Field:
     """A joined field: ``key`` is its key in a row of the level's array."""
-    return Field(label, kind, level, key, index=index, enum=enum)
+    original = original_key(key) if kind is Kind.STRING else None
+    return Field(label, kind, level, key, index=index, enum=enum, original=original)
 
 
 _component = functools.partial(_row, Level.COMPONENT)
@@ -135,27 +142,35 @@ _cve = functools.partial(_row, Level.CVE)
 _layer = functools.partial(_row, Level.LAYER)
 
 _FIELDS: tuple[Field, ...] = (
-    # Image table: strings are queried on their lower-cased `_search` copy, sorted on the value.
-    _image("Image", Kind.STRING, query=ImageKey.FULL_NAME, sort="name.fullName", index="idx_full"),
+    # Image table: strings are queried on their lower-cased `_search` copy (exact matches also on
+    # the original), sorted on the value.
+    _image("Image", Kind.STRING, query=ImageKey.FULL_NAME, sort="name.fullName", index="idx_full",
+           original="name.fullName"),
     _image("Image Registry", Kind.STRING, query=ImageKey.REGISTRY, sort="name.registry",
-           index="idx_registry"),
+           index="idx_registry", original="name.registry"),
     _image("Image Remote", Kind.STRING, query=ImageKey.REMOTE, sort="name.remote",
-           index="idx_remote"),
-    _image("Image Tag", Kind.STRING, query=ImageKey.TAG, sort="name.tag", index="idx_tag"),
-    _image("Image Sha", Kind.STRING, query=ImageKey.SHA, sort="_id", index="idx_sha"),
+           index="idx_remote", original="name.remote"),
+    _image("Image Tag", Kind.STRING, query=ImageKey.TAG, sort="name.tag", index="idx_tag",
+           original="name.tag"),
+    _image("Image Sha", Kind.STRING, query=ImageKey.SHA, sort="_id", index="idx_sha",
+           original="_id"),
     _image("Image Created Time", Kind.DATE, query="metadata.v1.created", nullable=True,
            index="idx_created"),
-    _image("Image User", Kind.STRING, query=ImageKey.USER, sort="metadata.v1.user"),
-    _image("Image Command", Kind.STRINGS, query=ImageKey.COMMAND, sort="metadata.v1.command"),
+    _image("Image User", Kind.STRING, query=ImageKey.USER, sort="metadata.v1.user",
+           original="metadata.v1.user"),
+    _image("Image Command", Kind.STRINGS, query=ImageKey.COMMAND, sort="metadata.v1.command",
+           original="metadata.v1.command"),
     _image("Image Entrypoint", Kind.STRINGS, query=ImageKey.ENTRYPOINT,
-           sort="metadata.v1.entrypoint"),
-    _image("Image Volumes", Kind.STRINGS, query=ImageKey.VOLUMES, sort="metadata.v1.volumes"),
+           sort="metadata.v1.entrypoint", original="metadata.v1.entrypoint"),
+    _image("Image Volumes", Kind.STRINGS, query=ImageKey.VOLUMES, sort="metadata.v1.volumes",
+           original="metadata.v1.volumes"),
     _image("Image Label", Kind.MAP, query=ImageKey.LABELS, sortable=False, index="idx_label_key"),
     _layer("Dockerfile Instruction Keyword", Kind.STRING, key=LayerKey.INSTRUCTION),
     _layer("Dockerfile Instruction Value", Kind.STRING, key=LayerKey.VALUE),
     _image("Image Scan Time", Kind.DATE, query="scan.scanTime", nullable=True,
            index="idx_scan_time"),
-    _image("Image OS", Kind.STRING, query=ImageKey.OS, sort="scan.operatingSystem", index="idx_os"),
+    _image("Image OS", Kind.STRING, query=ImageKey.OS, sort="scan.operatingSystem", index="idx_os",
+           original="scan.operatingSystem"),
     _image("Image Signature Fetched Time", Kind.DATE, query="signature.fetched", nullable=True),
     _image("Component Count", Kind.NUMBER, query="components", nullable=True),
     _image("Image CVE Count", Kind.NUMBER, query="cves", nullable=True, index="idx_cves"),
@@ -174,7 +189,8 @@ _FIELDS: tuple[Field, ...] = (
     _component("Component Risk Priority", Kind.NUMBER, key=ComponentKey.PRIORITY),
     _component("Component Location", Kind.STRING, key=ComponentKey.LOCATION),
     # Upstream copies the image OS onto each component; it is image-level here.
-    _image("Operating System", Kind.STRING, query=ImageKey.OS, sort="scan.operatingSystem"),
+    _image("Operating System", Kind.STRING, query=ImageKey.OS, sort="scan.operatingSystem",
+           original="scan.operatingSystem"),
     _component("Component Layer Type", Kind.ENUM, key=ComponentKey.LAYER_TYPE, enum=LAYER_TYPE),
     _component("Component ID", Kind.STRING, key=ComponentKey.ID),
     # CVE table.

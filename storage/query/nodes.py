@@ -31,7 +31,7 @@ class MatchAll:
 
 @dataclass(frozen=True)
 class Text:
-    """A string match on a lower-cased copy; ``text`` is already lower-cased."""
+    """A string match: ``text`` is lower-cased for a prefix or regex, as typed when exact."""
 
     mode: TextMode
     text: str

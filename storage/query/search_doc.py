@@ -1,5 +1,9 @@
 """``build_search_doc``: the flat, lower-cased ``_search`` sub-document queries run against.
 
+Row strings (labels, layers, pairs) also keep their original spelling where it differs from the
+lower-cased copy, for case-sensitive exact matches (see ``search_keys.ORIGINALS``); image-level
+strings have theirs in the document itself.
+
 The layout is flat on purpose: one array of (component, vulnerability) rows instead of nested
 arrays, so a query needs at most one level of ``$elemMatch`` and no dotted path through arrays.
 nx-27017: nested ``$elemMatch`` and dotted paths through arrays match nothing there; MongoDB would
@@ -24,11 +28,13 @@ from storage.query.enums import (
 )
 from storage.query.search_keys import (
     HAS_VULN,
+    ORIGINALS,
     ComponentKey,
     ImageKey,
     LabelKey,
     LayerKey,
     VulnKey,
+    original_key,
 )
 
 Doc = Mapping[str, Any]
@@ -36,14 +42,49 @@ Doc = Mapping[str, Any]
 # Every pair carries every key (None when not applicable) so that aggregation over
 # "$_search.pairs.<key>" sees one value per row on every store.
 _NO_VULN: dict[str, None] = dict.fromkeys(key.value for key in VulnKey)
+# Row keys holding strings (lower-cased, with the original beside where it differs).
+_COMPONENT_STRINGS = (
+    ComponentKey.NAME,
+    ComponentKey.VERSION,
+    ComponentKey.LOCATION,
+    ComponentKey.ID,
+)
+_VULN_STRINGS = (
+    VulnKey.CVE,
+    VulnKey.FIXED_BY,
+    VulnKey.ADVISORY_NAME,
+    VulnKey.ADVISORY_LINK,
+    VulnKey.ID,
+)
+ROW_STRINGS: frozenset[str] = frozenset((*_COMPONENT_STRINGS, *_VULN_STRINGS, *LabelKey, *LayerKey))
 
 
 def _map(value: Any) -> Doc:
     return value if isinstance(value, Mapping) else {}
 
 
+def _str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
 def _lc(value: Any) -> str:
-    return "" if value is None else str(value).lower()
+    return _str(value).lower()
+
+
+def _spelled(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """Lower-case the strings under ``keys`` (None stays None); an original that differs stays
+    beside its copy under ``original_key`` and its key is listed under ``ORIGINALS``."""
+    listed = ""
+    for key in keys:
+        original = row[key]
+        if original is None:
+            continue
+        lowered = row[key] = original.lower()
+        if lowered != original:
+            row[original_key(key)] = original
+            listed += f"{key},"
+    row[ORIGINALS] = f",{listed}" if listed else ""
+    return row
 
 
 def _lcs(values: Any) -> list[str]:
@@ -85,14 +126,17 @@ def build_search_doc(doc: Doc) -> dict[str, Any]:
         ImageKey.ENTRYPOINT: _lcs(v1.get("entrypoint")),
         ImageKey.VOLUMES: _lcs(v1.get("volumes")),
         ImageKey.LABELS: [
-            {LabelKey.KEY: _lc(k), LabelKey.VALUE: _lc(v)}
+            _spelled({LabelKey.KEY: _str(k), LabelKey.VALUE: _str(v)}, tuple(LabelKey))
             for k, v in _map(v1.get("labels")).items()
         ],
         ImageKey.LAYERS: [
-            {
-                LayerKey.INSTRUCTION: _lc(_map(layer).get("instruction")),
-                LayerKey.VALUE: _lc(_map(layer).get("value")),
-            }
+            _spelled(
+                {
+                    LayerKey.INSTRUCTION: _str(_map(layer).get("instruction")),
+                    LayerKey.VALUE: _str(_map(layer).get("value")),
+                },
+                tuple(LayerKey),
+            )
             for layer in v1.get("layers") or ()
         ],
         ImageKey.PAIRS: _pairs(scan.get("components") or (), _base_max_layer(doc)),
@@ -114,9 +158,10 @@ def _pairs(components: Sequence[Any], base_max_layer: int | None) -> list[dict[s
         row = _component_row(comp, base_max_layer)
         vulns = comp.get("vulns") or ()
         if not vulns:
-            pairs.append({**row, HAS_VULN: False, **_NO_VULN})
+            pairs.append(_spelled({**row, HAS_VULN: False, **_NO_VULN}, _COMPONENT_STRINGS))
         for vuln in vulns:
-            pairs.append({**row, HAS_VULN: True, **_vuln_row(_map(vuln), comp)})
+            pair = {**row, HAS_VULN: True, **_vuln_row(_map(vuln), comp)}
+            pairs.append(_spelled(pair, _COMPONENT_STRINGS + _VULN_STRINGS))
     return pairs
 
 
@@ -127,28 +172,28 @@ def _component_row(comp: Doc, base_max_layer: int | None) -> dict[str, Any]:
     )
     parts = (comp.get("name"), comp.get("version"), comp.get("architecture"))
     return {
-        ComponentKey.NAME: _lc(comp.get("name")),
-        ComponentKey.VERSION: _lc(comp.get("version")),
+        ComponentKey.NAME: _str(comp.get("name")),
+        ComponentKey.VERSION: _str(comp.get("version")),
         ComponentKey.SOURCE: SOURCE_TYPE.number(comp.get("source") or 0),
         ComponentKey.TOP_CVSS: _float(comp.get("topCvss")),
         ComponentKey.RISK_SCORE: _float(comp.get("riskScore")) or 0.0,
         ComponentKey.PRIORITY: int(comp.get("priority") or 0),
-        ComponentKey.LOCATION: _lc(comp.get("location")),
+        ComponentKey.LOCATION: _str(comp.get("location")),
         ComponentKey.LAYER_TYPE: BASE_IMAGE if in_base else APPLICATION,
-        ComponentKey.ID: "#".join(_lc(p) for p in parts),
+        ComponentKey.ID: "#".join(_str(p) for p in parts),
     }
 
 
 def _vuln_row(vuln: Doc, comp: Doc) -> dict[str, Any]:
     state = VULNERABILITY_STATE.number(vuln.get("state") or 0)
-    cve = _lc(vuln.get("cve"))
     advisory = _map(vuln.get("advisory"))
+    ids = (vuln.get("cve"), comp.get("name"), comp.get("version"))
     return {
-        VulnKey.CVE: cve,
+        VulnKey.CVE: _str(vuln.get("cve")),
         VulnKey.CVSS: _float(vuln.get("cvss")) or 0.0,
         VulnKey.SEVERITY: VULNERABILITY_SEVERITY.number(vuln.get("severity") or 0),
         VulnKey.FIXABLE: bool(vuln.get("fixedBy")),
-        VulnKey.FIXED_BY: _lc(vuln.get("fixedBy")),
+        VulnKey.FIXED_BY: _str(vuln.get("fixedBy")),
         VulnKey.STATE: state,
         VulnKey.IMPACT: _impact(vuln),
         VulnKey.NVD_CVSS: _nvd_cvss(vuln.get("cvssMetrics") or ()),
@@ -158,9 +203,9 @@ def _vuln_row(vuln: Doc, comp: Doc) -> dict[str, Any]:
         VulnKey.FIX_AVAILABLE: _time(vuln.get("fixAvailableTimestamp")),
         VulnKey.EPSS: _float(_map(vuln.get("epss")).get("epssProbability")),
         VulnKey.KEV: vuln.get("exploit") is not None,
-        VulnKey.ADVISORY_NAME: _lc(advisory.get("name")),
-        VulnKey.ADVISORY_LINK: _lc(advisory.get("link")),
-        VulnKey.ID: f"{cve}#{_lc(comp.get('name'))}#{_lc(comp.get('version'))}",
+        VulnKey.ADVISORY_NAME: _str(advisory.get("name")),
+        VulnKey.ADVISORY_LINK: _str(advisory.get("link")),
+        VulnKey.ID: "#".join(_str(v) for v in ids),
         VulnKey.SNOOZED: bool(vuln.get("suppressed")) or (state is not None and state != OBSERVED),
     }
 

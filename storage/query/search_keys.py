@@ -2,7 +2,10 @@
 
 ``build_search_doc`` writes these keys and the field registry queries, sorts and indexes them.
 The string values are the stored layout: existing databases and index definitions depend on
-them, so a Python name may change but a value never does. Strings are stored lower-cased.
+them, so a Python name may change but a value never does. Strings are stored lower-cased; in
+the flat rows (labels, layers, pairs) a string's original spelling is stored next to it under
+``original_key(key)``, only where it differs from the lower-cased copy, and listed under
+``ORIGINALS`` (exact matches compare it).
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ from __future__ import annotations
 import enum
 
 SEARCH = "_search"
+# The version of the derived copies' layout (`_search`, `_sort`), stored on every document under
+# LAYOUT; bumped whenever what they hold changes, so that start-up rebuilds older documents.
+LAYOUT = "_layout"
+LAYOUT_VERSION = 2  # 2: flat rows keep strings' original spelling for exact matches
 
 
 class ImageKey(enum.StrEnum):
@@ -88,6 +95,20 @@ class VulnKey(enum.StrEnum):
     ADVISORY_LINK = "al"
     ID = "vid"  # cve#component#version
     SNOOZED = "snz"  # suppressed, or in a state other than OBSERVED
+
+
+# The suffix of the key holding a row string's original spelling (see the module docstring).
+_ORIGINAL_SUFFIX = "_o"
+# On every flat row: the keys whose original is stored, each followed by "," after a leading ","
+# (",cve,vid,"), or "" when none is. So "no original stored" is a regex test on a present value.
+# nx-27017: `$exists` inside `$elemMatch` answers wrongly once the `$elemMatch` is under `$or` or
+# `$and`; MongoDB would take `{original_key(key): {"$exists": False}}` without this list.
+ORIGINALS = "o"
+
+
+def original_key(key: str) -> str:
+    """The row key holding the original spelling of the lower-cased string under ``key``."""
+    return f"{key}{_ORIGINAL_SUFFIX}"
 
 
 PAIRS = ImageKey.PAIRS.path

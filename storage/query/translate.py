@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.query import patterns
+from storage.query.errors import InvalidQuery
 from storage.query.fields import Field, Kind, Level
 from storage.query.nodes import (
     BoolIs,
@@ -25,10 +27,22 @@ from storage.query.nodes import (
     TextMode,
 )
 from storage.query.priority import priority_condition
-from storage.query.search_keys import HAS_VULN, LABELS, LAYERS, PAIRS, LabelKey
+from storage.query.search_keys import (
+    HAS_VULN,
+    LABELS,
+    LAYERS,
+    ORIGINALS,
+    PAIRS,
+    LabelKey,
+    original_key,
+)
 from storage.query.truth import Cond, Outcome, Truth, all_of, any_of
 
 _VULN_ROW: Cond = {HAS_VULN: True}
+
+# Row conditions with ORs become one `$elemMatch` per alternative (see `_elem_match`); the
+# values of several such clauses multiply, so their product is capped.
+MAX_ROW_ALTERNATIVES = 1024
 
 
 @dataclass(frozen=True)
@@ -66,9 +80,8 @@ def to_filter(query: Query, ctx: QueryContext) -> dict[str, Any]:
     for array, conds in rows.items():
         if conds:
             head: list[Outcome] = [dict(_VULN_ROW)] if vuln and array == PAIRS else []
-            inner = all_of(head + conds)
             # ALWAYS here only if every row condition is vacuous; none of the kinds yields that.
-            top.append(inner if isinstance(inner, Truth) else {array: {"$elemMatch": inner}})
+            top.append(_elem_match(array, all_of(head + conds)))
     result = all_of(top)
     if result is Truth.NEVER:
         return {"_id": {"$in": []}}  # no document satisfies it
@@ -124,7 +137,7 @@ def _condition(field: Field, path: str, pred: Predicate, now: datetime, *, inner
         case MatchAll():
             return Truth.ALWAYS
         case Text():
-            return _text(path, pred, inner=inner, array=field.kind is Kind.STRINGS)
+            return _text(path, field.original, pred, inner=inner, array=field.kind is Kind.STRINGS)
         case LabelMatch():
             return _label(pred)
         case Compare(ops=ops):
@@ -156,8 +169,8 @@ def _exists(path: str, present: bool, *, array: bool) -> Cond:
     return is_set if present else {"$nor": [is_set]}
 
 
-def _text(path: str, text: Text, *, inner: bool, array: bool) -> Cond:
-    """String match on a lower-cased copy.
+def _text(path: str, original: str | None, text: Text, *, inner: bool, array: bool) -> Cond:
+    """String match: prefix and regex on the lower-cased copy, exact on the original spelling.
 
     Negated prefix/regex matches use ``$nor`` on scalar image fields. Inside ``$elemMatch`` and
     on string arrays they become a negative-lookahead ``$regex`` instead: the same meaning on
@@ -166,10 +179,11 @@ def _text(path: str, text: Text, *, inner: bool, array: bool) -> Cond:
     ``{"$not": {"$regex": …}}``.
     """
     if text.mode is TextMode.EXACT:
-        expr: Cond = {"$ne": text.text} if text.negated else {"$eq": text.text}
-        if array:
-            return {path: {"$elemMatch": expr}}
-        return {path: expr} if text.negated else {path: text.text}
+        if original is None:  # pragma: no cover - registry invariant: string fields name it
+            raise TypeError(f"no original spelling recorded for {path}")
+        if inner:
+            return _exact_in_row(path, original, text)
+        return _exact(path, original, text, array=array)
     lookahead = text.negated and (inner or array)
     if text.mode is TextMode.PREFIX:
         pattern = patterns.not_prefix(text.text) if lookahead else patterns.prefix(text.text)
@@ -182,17 +196,109 @@ def _text(path: str, text: Text, *, inner: bool, array: bool) -> Cond:
     return {path: {"$regex": pattern}}
 
 
-def _label(match: LabelMatch) -> Cond:
+def _exact(path: str, original: str, text: Text, *, array: bool) -> Cond:
+    """Case-sensitive equality on an image field whose original (wire path) is in the document.
+
+    A scalar matches its indexed lower-cased copy and the original, so an index serves it. The
+    empty value is compared on the copy alone: it is ``""`` for an empty and for an unset value.
+    """
+    value = text.text
+    on_copy = value == ""
+    if array:  # one element equal (or, negated, one element not equal)
+        element = {"$ne": value} if text.negated else {"$eq": value}
+        return {path if on_copy else original: {"$elemMatch": element}}
+    if text.negated:
+        return {path: {"$ne": ""}} if on_copy else {original: {"$ne": value}}
+    return {path: ""} if on_copy else {path: value.lower(), original: value}
+
+
+def _exact_in_row(key: str, original: str, text: Text) -> Cond:
+    """Case-sensitive equality inside ``$elemMatch``: a row keeps its original spelling under
+    ``original`` only where it differs from the lower-cased copy under ``key``, and lists the
+    keys it keeps one for under ``ORIGINALS``.
+
+    A lower-case value therefore equals a row's string when the copy equals it and no original
+    is listed; any other value, when the original equals it. Only a negated lower-case value
+    needs an ``$or`` (``_elem_match`` lifts it out of the ``$elemMatch``).
+    """
+    value, lowered = text.text, text.text.lower()
+    if value == lowered:
+        if text.negated:
+            return {"$or": [{key: {"$ne": value}}, _originals(key, listed=True)]}
+        return {key: value, **_originals(key, listed=False)}
+    if text.negated:
+        return {original: {"$ne": value}}
+    return {key: lowered, original: value}
+
+
+def _originals(key: str, *, listed: bool) -> Cond:
+    """Whether a row lists ``key`` under ``ORIGINALS``: one lookahead at the start, so that
+    several such tests of one row join into one pattern (see ``_both``)."""
+    return {ORIGINALS: {"$regex": f"^(?{'=' if listed else '!'}.*,{re.escape(key)},)"}}
+
+
+def _label(match: LabelMatch) -> Outcome:
     """Image Label: one map entry ``{k, v}`` matching both the key and the value parts."""
     if match.key is None and match.value is None:  # "=": any label at all
         return {"$nor": [{LABELS: {"$size": 0}}]}
     entry: list[Outcome] = []
-    if match.key is not None:
-        entry.append(_text(LabelKey.KEY, match.key, inner=True, array=False))
-    if match.value is not None:
-        entry.append(_text(LabelKey.VALUE, match.value, inner=True, array=False))
-    cond = {LABELS: {"$elemMatch": all_of(entry)}}
-    return {"$nor": [cond]} if match.absent else cond
+    for key, text in ((LabelKey.KEY, match.key), (LabelKey.VALUE, match.value)):
+        if text is not None:
+            entry.append(_text(key, original_key(key), text, inner=True, array=False))
+    cond = _elem_match(LABELS, all_of(entry))
+    if not match.absent or isinstance(cond, Truth):
+        return cond
+    return {"$nor": cond["$or"] if list(cond) == ["$or"] else [cond]}
+
+
+def _elem_match(array: str, cond: Outcome) -> Outcome:
+    """Some row of ``array`` satisfies ``cond``; ORs inside become one ``$elemMatch`` each.
+
+    "Some row holds A and (B or C)" is "some row holds A and B, or some row holds A and C".
+    nx-27017: ``$or`` and ``$and`` inside ``$elemMatch`` match nothing there; MongoDB would take
+    ``cond`` as it is inside one ``$elemMatch``.
+
+    Raises:
+        InvalidQuery: the alternatives would be more than ``MAX_ROW_ALTERNATIVES``.
+    """
+    if isinstance(cond, Truth):
+        return cond
+    if _count_alternatives(cond) > MAX_ROW_ALTERNATIVES:
+        raise InvalidQuery(
+            "the values of the component, CVE, label or Dockerfile clauses combine into more "
+            f"than {MAX_ROW_ALTERNATIVES} alternatives; split the query or use fewer values"
+        )
+    return any_of([{array: {"$elemMatch": alt}} for alt in _alternatives(cond)])
+
+
+def _count_alternatives(cond: Cond) -> int:
+    count = sum(_count_alternatives(alt) for alt in cond["$or"]) if "$or" in cond else 1
+    for part in cond.get("$and", ()):
+        count *= _count_alternatives(part)
+    return count
+
+
+def _alternatives(cond: Cond) -> list[Cond]:
+    """``cond`` as an OR of conditions without ``$or`` or ``$and`` (disjunctive normal form).
+
+    Two conditions on one key that cannot share an operator document stay under ``$and``.
+    """
+    combos: list[Cond] = [{k: v for k, v in cond.items() if k not in ("$or", "$and")}]
+    choices = [[a for alt in cond["$or"] for a in _alternatives(alt)]] if "$or" in cond else []
+    choices += [_alternatives(part) for part in cond.get("$and", ())]
+    for options in choices:
+        combos = [_both(combo, option) for combo in combos for option in options]
+    return combos
+
+
+def _both(a: Cond, b: Cond) -> Cond:
+    """``a`` and ``b`` on one row; two tests of ``ORIGINALS`` join their lookaheads."""
+    if ORIGINALS in a and ORIGINALS in b:
+        joined = a[ORIGINALS]["$regex"] + b[ORIGINALS]["$regex"].removeprefix("^")
+        a = {**a, ORIGINALS: {"$regex": joined}}
+        b = {k: v for k, v in b.items() if k != ORIGINALS}
+    both = all_of([a, b])
+    return {} if isinstance(both, Truth) else both
 
 
 def _enum(path: str, numbers: frozenset[int]) -> Outcome:

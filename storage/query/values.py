@@ -52,14 +52,15 @@ def reject_modifiers(raw: str, kind: str) -> None:
 def text_of(mod: Modified, *, regex_max_length: int) -> Text:
     """A string match from a value whose modifiers were peeled off.
 
-    Exact matches are compared on the lower-cased copy: a deliberate deviation (upstream's
-    ``"v"`` is case-sensitive) so that every string predicate can use the same indexed copy.
+    Prefixes (and regexes, lower-cased by the lexer) match the lower-cased copies; an exact
+    match keeps its text as typed, since ``"v"`` is case-sensitive equality (as upstream).
     """
     if mod.regex:
         validate_regex(mod.text, max_length=regex_max_length, negated=mod.negated)
         return Text(TextMode.REGEX, mod.text, mod.negated)
-    mode = TextMode.EXACT if mod.exact else TextMode.PREFIX
-    return Text(mode, mod.text.lower(), mod.negated)
+    if mod.exact:
+        return Text(TextMode.EXACT, mod.text, mod.negated)
+    return Text(TextMode.PREFIX, mod.text.lower(), mod.negated)
 
 
 def parse_text(raw: str, *, regex_max_length: int) -> Text | Exists:

@@ -1,4 +1,5 @@
-"""build_search_doc(): the flat lower-cased layout built from a stored image document."""
+"""build_search_doc(): the flat lower-cased layout built from a stored image document, with the
+original spelling of row strings where it differs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 import pytest
 
 from storage.query import build_search_doc
+from storage.query.fields import Kind, all_fields
+from storage.query.search_doc import ROW_STRINGS
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 T1 = datetime(2023, 11, 6, 16, 15, tzinfo=UTC)
@@ -139,13 +142,30 @@ def test_image_level_strings_are_lower_cased() -> None:
     assert doc["ep"] == ["/docker-entrypoint.sh"]
     assert doc["vol"] == []
     assert doc["labels"] == [
-        {"k": "maintainer", "v": "nginx docker maintainers"},
-        {"k": "version", "v": "1.25"},
+        {
+            "k": "maintainer",
+            "k_o": "Maintainer",
+            "v": "nginx docker maintainers",
+            "v_o": "NGINX Docker Maintainers",
+            "o": ",k,v,",
+        },
+        {"k": "version", "v": "1.25", "o": ""},
     ]
     assert doc["layers"] == [
-        {"ins": "add", "val": "file:abc in /"},
-        {"ins": "run", "val": "apt-get install -y nginx"},
+        {"ins": "add", "ins_o": "ADD", "val": "file:abc in /", "o": ",ins,"},
+        {
+            "ins": "run",
+            "ins_o": "RUN",
+            "val": "apt-get install -y nginx",
+            "val_o": "apt-get install -y Nginx",
+            "o": ",ins,val,",
+        },
     ]
+
+
+def test_image_level_originals_are_not_copied() -> None:
+    """Exact matches on image-level strings read the document's own fields."""
+    assert not any(key.endswith("_o") for key in build_search_doc(image()))
 
 
 def test_one_pair_per_vulnerability_and_one_for_a_component_without() -> None:
@@ -156,8 +176,9 @@ def test_one_pair_per_vulnerability_and_one_for_a_component_without() -> None:
         ("zlib", False, None),
         ("requests", True, "cve-2024-9"),
     ]
-    for pair in pairs:  # uniform rows: every key on every pair
-        assert set(pair) == {"v"} | COMPONENT_KEYS | VULN_KEYS
+    for pair in pairs:  # uniform rows: every key on every pair, and originals where they differ
+        originals = {f"{key}_o" for key in pair["o"].strip(",").split(",") if key}
+        assert set(pair) == {"v", "o"} | COMPONENT_KEYS | VULN_KEYS | originals
 
 
 def test_full_vulnerability_pair() -> None:
@@ -165,6 +186,7 @@ def test_full_vulnerability_pair() -> None:
     assert pair == {
         "v": True,
         "c": "openssl",
+        "c_o": "OpenSSL",
         "cv": "3.0.11-1",
         "cs": 0,
         "ctc": 7.5,
@@ -173,7 +195,9 @@ def test_full_vulnerability_pair() -> None:
         "cl": "",
         "lt": 1,  # layer 0 <= base image max layer 1: BASE_IMAGE
         "cid": "openssl#3.0.11-1#amd64",
+        "cid_o": "OpenSSL#3.0.11-1#amd64",
         "cve": "cve-2023-5678",
+        "cve_o": "CVE-2023-5678",
         "cvss": 7.5,
         "sev": 3,
         "fix": True,
@@ -188,9 +212,13 @@ def test_full_vulnerability_pair() -> None:
         "epss": 0.25,
         "kev": True,
         "an": "dsa-5532-1",
+        "an_o": "DSA-5532-1",
         "al": "https://sec/dsa",
+        "al_o": "https://Sec/DSA",
         "vid": "cve-2023-5678#openssl#3.0.11-1",
+        "vid_o": "CVE-2023-5678#OpenSSL#3.0.11-1",
         "snz": False,
+        "o": ",c,cid,cve,an,al,vid,",
     }
 
 
@@ -216,6 +244,7 @@ def test_component_without_vulnerabilities() -> None:
         "lt": 1,  # layer 1 <= 1
         "cid": "zlib#1.2.13#",
         **dict.fromkeys(VULN_KEYS),
+        "o": "",  # all lower-case already; no original kept
     }
 
 
@@ -224,6 +253,7 @@ def test_suppressed_vulnerability_in_an_application_layer() -> None:
     flags = (pair["snz"], pair["st"], pair["sev"], pair["fix"], pair["fb"])
     assert flags == (True, 0, 0, False, "")
     assert (pair["lt"], pair["cs"], pair["cl"]) == (0, 1, "/usr/lib/python3/site-packages")
+    assert pair["cl_o"] == "/usr/lib/Python3/site-packages"
     assert (pair["imp"], pair["nvd"], pair["pub"]) == (None, None, None)
 
 
@@ -274,3 +304,23 @@ def test_string_timestamps_are_parsed_and_naive_ones_taken_as_utc() -> None:
     first, second = build_search_doc(doc)["pairs"]
     assert first["pub"] == second["pub"] == T1
     assert first["crt"] is None
+
+
+def test_every_row_string_field_keeps_its_original() -> None:
+    """Exact matches on a row string compare ``<key>_o``, so the search document must write it."""
+    row_strings = {f.path for f in all_fields() if f.array and f.kind is Kind.STRING}
+    assert row_strings <= ROW_STRINGS
+    assert {f.original for f in all_fields() if f.array and f.kind is Kind.STRING} == {
+        f"{key}_o" for key in row_strings
+    }
+
+
+def test_original_kept_only_where_lower_casing_changes_it() -> None:
+    labels = {"a": "B", "ß": "ß", "Ä": "ä", "": ""}
+    doc = {"_id": "sha256:a", "metadata": {"v1": {"labels": labels}}}
+    assert build_search_doc(doc)["labels"] == [
+        {"k": "a", "v": "b", "v_o": "B", "o": ",v,"},
+        {"k": "ß", "v": "ß", "o": ""},
+        {"k": "ä", "k_o": "Ä", "v": "ä", "o": ",k,"},
+        {"k": "", "v": "", "o": ""},
+    ]

@@ -24,6 +24,15 @@ def _vuln(**cond: Any) -> dict[str, Any]:
     return {PAIRS: {"$elemMatch": {"v": True, **cond}}}
 
 
+def _unlisted(*keys: str) -> dict[str, Any]:
+    """No original kept for these keys: the row's string is lower-case already."""
+    return {"$regex": "^" + "".join(f"(?!.*,{k},)" for k in keys)}
+
+
+def _listed(key: str) -> dict[str, Any]:
+    return {"$regex": f"^(?=.*,{key},)"}
+
+
 def _f(text: str) -> dict[str, Any]:
     return to_filter(parse(text), CTX)
 
@@ -36,10 +45,29 @@ IMAGE_STRING_CASES: list[tuple[str, Any]] = [
     ("Image:r/NGINX", {"_search.full": {"$regex": "nginx"}}),
     ("Image:!stackrox.io", {"$nor": [{"_search.full": {"$regex": r"^stackrox\.io"}}]}),
     ("Image:!r/^quay", {"$nor": [{"_search.full": {"$regex": "^quay"}}]}),
-    ('Image:"docker.io/library/nginx:1.25"', {"_search.full": "docker.io/library/nginx:1.25"}),
-    ('Image:"Docker.io/X"', {"_search.full": "docker.io/x"}),  # exact is case-insensitive
-    ('Image:!"docker.io/x"', {"_search.full": {"$ne": "docker.io/x"}}),
-    ('Image:""', {"_search.full": ""}),
+    # exact: the indexed lower-cased copy and the original, which decides (case-sensitive)
+    (
+        'Image:"docker.io/library/nginx:1.25"',
+        {
+            "_search.full": "docker.io/library/nginx:1.25",
+            "name.fullName": "docker.io/library/nginx:1.25",
+        },
+    ),
+    ('Image:"Docker.io/X"', {"_search.full": "docker.io/x", "name.fullName": "Docker.io/X"}),
+    ('Image:!"docker.io/x"', {"name.fullName": {"$ne": "docker.io/x"}}),
+    ('Image:""', {"_search.full": ""}),  # "" on the copy: unset counts as empty there
+    ('Image:!""', {"_search.full": {"$ne": ""}}),
+    ('Image Sha:"sha256:AB"', {"_search.sha": "sha256:ab", "_id": "sha256:AB"}),
+    ('Image OS:"Alpine"', {"_search.os": "alpine", "scan.operatingSystem": "Alpine"}),
+    (
+        'Image Tag:"V1","v1"',
+        {
+            "$or": [
+                {"_search.tag": "v1", "name.tag": "V1"},
+                {"_search.tag": "v1", "name.tag": "v1"},
+            ]
+        },
+    ),
     ("Image:*", {"_search.full": {"$exists": True, "$ne": None}}),
     ("Image:-", {"$nor": [{"_search.full": {"$exists": True, "$ne": None}}]}),
     ("Image Sha:sha256:4645", {"_search.sha": {"$regex": "^sha256:4645"}}),
@@ -80,8 +108,9 @@ IMAGE_STRING_CASES: list[tuple[str, Any]] = [
 STRING_ARRAY_CASES: list[tuple[str, Any]] = [
     ("Image Command:nginx", {"_search.cmd": {"$elemMatch": {"$regex": "^nginx"}}}),
     ("Image Command:!nginx", {"_search.cmd": {"$elemMatch": {"$regex": "^(?!nginx)"}}}),
-    ('Image Command:"-G"', {"_search.cmd": {"$elemMatch": {"$eq": "-g"}}}),
-    ('Image Command:!"-g"', {"_search.cmd": {"$elemMatch": {"$ne": "-g"}}}),
+    ('Image Command:"-G"', {"metadata.v1.command": {"$elemMatch": {"$eq": "-G"}}}),
+    ('Image Command:!"-g"', {"metadata.v1.command": {"$elemMatch": {"$ne": "-g"}}}),
+    ('Image Command:""', {"_search.cmd": {"$elemMatch": {"$eq": ""}}}),
     ("Image Entrypoint:r/entry", {"_search.ep": {"$elemMatch": {"$regex": "entry"}}}),
     (
         "Image Volumes:!r/data",
@@ -98,8 +127,34 @@ MAP_CASES: list[tuple[str, Any]] = [
         {LABELS: {"$elemMatch": {"k": {"$regex": "^maintainer"}, "v": {"$regex": "^nginx"}}}},
     ),
     ("Image Label:app", {LABELS: {"$elemMatch": {"k": {"$regex": "^app"}}}}),
-    ("Image Label:App=", {LABELS: {"$elemMatch": {"k": "app"}}}),
-    ("Image Label:!app=", {"$nor": [{LABELS: {"$elemMatch": {"k": "app"}}}]}),
+    ("Image Label:App=", {LABELS: {"$elemMatch": {"k": "app", "k_o": "App"}}}),
+    ("Image Label:!app=", {"$nor": [{LABELS: {"$elemMatch": {"k": "app", "o": _unlisted("k")}}}]}),
+    (
+        'Image Label:"app"="Web"',
+        {LABELS: {"$elemMatch": {"k": "app", "o": _unlisted("k"), "v": "web", "v_o": "Web"}}},
+    ),
+    (
+        'Image Label:"app"="web"',  # two lookaheads on the originals list join into one pattern
+        {LABELS: {"$elemMatch": {"k": "app", "v": "web", "o": _unlisted("k", "v")}}},
+    ),
+    (
+        'Image Label:app=!"web"',  # a lower-case original differs, or an original is kept
+        {
+            "$or": [
+                {LABELS: {"$elemMatch": {"k": {"$regex": "^app"}, "v": {"$ne": "web"}}}},
+                {LABELS: {"$elemMatch": {"k": {"$regex": "^app"}, "o": _listed("v")}}},
+            ]
+        },
+    ),
+    (
+        "Image Label:!app=,!b=",
+        {
+            "$or": [
+                {"$nor": [{LABELS: {"$elemMatch": {"k": "app", "o": _unlisted("k")}}}]},
+                {"$nor": [{LABELS: {"$elemMatch": {"k": "b", "o": _unlisted("k")}}}]},
+            ]
+        },
+    ),
     ("Image Label:!app", {"$nor": [{LABELS: {"$elemMatch": {"k": {"$regex": "^app"}}}}]}),
     ("Image Label:=web", {LABELS: {"$elemMatch": {"v": {"$regex": "^web"}}}}),
     ("Image Label:=", {"$nor": [{LABELS: {"$size": 0}}]}),
@@ -107,7 +162,10 @@ MAP_CASES: list[tuple[str, Any]] = [
         "Image Label:app=!web",
         {LABELS: {"$elemMatch": {"k": {"$regex": "^app"}, "v": {"$regex": "^(?!web)"}}}},
     ),
-    ('Image Label:"app"=r/w.b', {LABELS: {"$elemMatch": {"k": "app", "v": {"$regex": "w.b"}}}}),
+    (
+        'Image Label:"app"=r/w.b',
+        {LABELS: {"$elemMatch": {"k": "app", "o": _unlisted("k"), "v": {"$regex": "w.b"}}}},
+    ),
     ("Image Label:-", {LABELS: {"$elemMatch": {"k": {"$regex": r"^\-"}}}}),
     ("Image Label:*,app", {}),
 ]
@@ -133,7 +191,8 @@ PAIR_CASES: list[tuple[str, Any]] = [
     ("Component:!openssl", _pairs(c={"$regex": "^(?!openssl)"})),
     ("Component:r/ssl$", _pairs(c={"$regex": "ssl$"})),
     ("Component:!r/ssl", _pairs(c={"$regex": r"^(?![\s\S]*?(?:ssl))"})),
-    ('Component Version:"3.0.11-1"', _pairs(cv="3.0.11-1")),
+    ('Component Version:"3.0.11-1"', _pairs(cv="3.0.11-1", o=_unlisted("cv"))),
+    ('Component:"OpenSSL"', _pairs(c="openssl", c_o="OpenSSL")),
     ("Component:*", _pairs(c={"$exists": True, "$ne": None})),
     ("Component:-", {PAIRS: {"$size": 0}}),
     ("Component Location:/usr", _pairs(cl={"$regex": "^/usr"})),
@@ -147,8 +206,11 @@ PAIR_CASES: list[tuple[str, Any]] = [
     ("Component Layer Type:BASE_IMAGE", _pairs(lt=1)),
     ("Component Source:*", _pairs(cs={"$exists": True, "$ne": None})),
     ("CVE:CVE-2023-5678", _vuln(cve={"$regex": r"^cve\-2023\-5678"})),
-    ('CVE:"CVE-2023-5678"', _vuln(cve="cve-2023-5678")),
-    ('CVE:!"CVE-1"', _vuln(cve={"$ne": "cve-1"})),
+    ('CVE:"CVE-2023-5678"', _vuln(cve="cve-2023-5678", cve_o="CVE-2023-5678")),
+    ('CVE:"cve-2023-5678"', _vuln(cve="cve-2023-5678", o=_unlisted("cve"))),
+    ('CVE:!"CVE-1"', _vuln(cve_o={"$ne": "CVE-1"})),
+    ('CVE:!"cve-1"', {"$or": [_vuln(cve={"$ne": "cve-1"}), _vuln(o=_listed("cve"))]}),
+    ('CVE ID:"CVE-1#a#1"', _vuln(vid="cve-1#a#1", vid_o="CVE-1#a#1")),
     ("CVE:!CVE-1", _vuln(cve={"$regex": r"^(?!cve\-1)"})),
     ("CVE:!r/^cve", _vuln(cve={"$regex": r"^(?![\s\S]*?(?:^cve))"})),
     (
@@ -156,8 +218,8 @@ PAIR_CASES: list[tuple[str, Any]] = [
         _vuln(cve={"$regex": r"^(?:cve\-2021\-1234|cve\-2022\-1)"}),
     ),
     (
-        'CVE:CVE-1,"CVE-2"',
-        _vuln(**{"$or": [{"cve": {"$regex": r"^cve\-1"}}, {"cve": "cve-2"}]}),
+        'CVE:CVE-1,"CVE-2"',  # ORed values of a row clause: one $elemMatch each
+        {"$or": [_vuln(cve={"$regex": r"^cve\-1"}), _vuln(cve="cve-2", cve_o="CVE-2")]},
     ),
     ("CVE:*", _vuln(cve={"$exists": True, "$ne": None})),
     ("CVE:-", {"$nor": [{PAIRS: {"$elemMatch": {"v": True}}}]}),
@@ -165,7 +227,7 @@ PAIR_CASES: list[tuple[str, Any]] = [
     ("CVSS:>7", _vuln(cvss={"$gt": 7.0})),
     ("CVSS:7.5", _vuln(cvss=7.5)),
     ("CVSS:5-8", _vuln(cvss={"$gt": 5.0, "$lt": 8.0})),
-    ("CVSS:<1,>9", _vuln(**{"$or": [{"cvss": {"$lt": 1.0}}, {"cvss": {"$gt": 9.0}}]})),
+    ("CVSS:<1,>9", {"$or": [_vuln(cvss={"$lt": 1.0}), _vuln(cvss={"$gt": 9.0})]}),
     ("Severity:CRITICAL", _vuln(sev=4)),
     ("Severity:IMPORTANT,CRITICAL", _vuln(sev={"$gte": 3, "$lte": 4})),
     ("Severity:>=IMPORTANT", _vuln(sev={"$gte": 3, "$lte": 4})),
@@ -211,16 +273,36 @@ COMBINATION_CASES: list[tuple[str, Any]] = [
         _vuln(cvss={"$gt": 5.0, "$lt": 9.0}),
     ),
     (
-        "CVSS:<1,>9+Severity:LOW,CRITICAL+CVE:!a,b",
-        _vuln(
-            **{
-                "$or": [{"cvss": {"$lt": 1.0}}, {"cvss": {"$gt": 9.0}}],
-                "sev": {"$in": [1, 4]},
-                "$and": [
-                    {"$or": [{"cve": {"$regex": "^(?!a)"}}, {"cve": {"$regex": "^b"}}]},
-                ],
-            }
-        ),
+        "CVSS:<1,>9+Severity:LOW,CRITICAL+CVE:!a,b",  # ORs multiply out of the $elemMatch
+        {
+            "$or": [
+                _vuln(sev={"$in": [1, 4]}, cvss={"$lt": 1.0}, cve={"$regex": "^(?!a)"}),
+                _vuln(sev={"$in": [1, 4]}, cvss={"$lt": 1.0}, cve={"$regex": "^b"}),
+                _vuln(sev={"$in": [1, 4]}, cvss={"$gt": 9.0}, cve={"$regex": "^(?!a)"}),
+                _vuln(sev={"$in": [1, 4]}, cvss={"$gt": 9.0}, cve={"$regex": "^b"}),
+            ]
+        },
+    ),
+    (
+        'Component:"openssl"+Component Version:"1.0"+CVE:"CVE-1"',
+        _vuln(c="openssl", cv="1.0", o=_unlisted("c", "cv"), cve="cve-1", cve_o="CVE-1"),
+    ),
+    (
+        'Dockerfile Instruction Keyword:"RUN"+Dockerfile Instruction Value:!"apt"',
+        {
+            "$or": [
+                {
+                    "_search.layers": {
+                        "$elemMatch": {"ins": "run", "ins_o": "RUN", "val": {"$ne": "apt"}}
+                    }
+                },
+                {
+                    "_search.layers": {
+                        "$elemMatch": {"ins": "run", "ins_o": "RUN", "o": _listed("val")}
+                    }
+                },
+            ]
+        },
     ),
     (
         "Image:docker.io+CVE:-",
@@ -287,7 +369,11 @@ ALLOWED_OPERATORS = {
     "$regex", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$exists", "$elemMatch",
     "$size", "$nor", "$or", "$and",
 }  # fmt: skip
-ELEMENT_KEYS = {"v", "k", "ins", "val"} | {f.path for f in all_fields()}
+ELEMENT_KEYS = (
+    {"v", "k", "ins", "val", "o", "k_o", "v_o"}
+    | {f.path for f in all_fields()}
+    | {f.original for f in all_fields() if f.original}
+)
 PATHS = {f.full_path for f in all_fields()} | {"_id", PAIRS, "_search.layers"}
 
 

@@ -33,8 +33,8 @@ P, E, R = TextMode.PREFIX, TextMode.EXACT, TextMode.REGEX
     [
         ("Docker.IO/Library", Text(P, "docker.io/library")),
         ("!stackrox.io", Text(P, "stackrox.io", negated=True)),
-        ('"Docker.io/X:1"', Text(E, "docker.io/x:1")),  # exact, case-insensitive (deviation)
-        ('!"x"', Text(E, "x", negated=True)),
+        ('"Docker.io/X:1"', Text(E, "Docker.io/X:1")),  # exact: case-sensitive, kept as typed
+        ('!"X"', Text(E, "X", negated=True)),
         ('""', Text(E, "")),
         ("r/.*NGINX.*", Text(R, ".*nginx.*")),
         ("!r/^quay", Text(R, "^quay", negated=True)),
@@ -63,6 +63,8 @@ def test_parse_text(raw: str, parsed: object) -> None:
         ("app=!web", LabelMatch(Text(P, "app"), Text(P, "web", negated=True))),
         ("r/^a.p=", LabelMatch(Text(R, "^a.p"), None)),
         ('"app"=r/w.b', LabelMatch(Text(E, "app"), Text(R, "w.b"))),
+        ("App=", LabelMatch(Text(E, "App"), None)),  # "key=" is an exact key, as typed
+        ('Maintainer="NGINX"', LabelMatch(Text(P, "maintainer"), Text(E, "NGINX"))),
         ("-", LabelMatch(Text(P, "-"), None)),  # "-" is an ordinary key prefix for maps
         ("a=b=c", LabelMatch(Text(P, "a"), Text(P, "b=c"))),
     ],
@@ -176,7 +178,7 @@ SEV = VULNERABILITY_SEVERITY
         ("zzz", set()),  # no match without modifier: matches nothing, no error
         ("4", set()),  # names only
         ('"CRITICAL_VULNERABILITY_SEVERITY"', {4}),
-        ('"critical_vulnerability_severity"', {4}),
+        ('"critical_vulnerability_severity"', {4}),  # names compare lower-cased (upstream)
         ("!CRITICAL", {0, 1, 2, 3}),
         ('!"LOW_VULNERABILITY_SEVERITY"', {0, 2, 3, 4}),
         ("r/^(low|crit)", {1, 4}),

@@ -14,8 +14,8 @@ allow instead (`grep -rn "nx-27017:" storage`):
 - flat rows list the keys whose original spelling they keep (`o`), since `$exists` inside
   `$elemMatch` answers wrongly under `$or`/`$and`: query/search_keys.py
 - negative-lookahead regexes instead of `$not`/`$nor` inside `$elemMatch`: query/translate.py
-- a range instead of `$in` inside `$elemMatch` for enum sets (a set with a gap still uses
-  `$in`): query/translate.py
+- a range per contiguous run instead of `$in` inside `$elemMatch` for enum sets:
+  query/translate.py
 - the `count` command instead of count_documents or `$match`+`$count`: images.py
 - reads are always an aggregate with flat `$project` aliases (a dotted find projection comes
   back flat): images.py

@@ -302,17 +302,18 @@ def _both(a: Cond, b: Cond) -> Cond:
 
 
 def _enum(path: str, numbers: frozenset[int]) -> Outcome:
-    """A set of enum numbers: one number, a range for a contiguous run, else ``$in``.
+    """A set of enum numbers: one number or one range per contiguous run, ORed.
 
     nx-27017: ``$in`` inside ``$elemMatch`` (where every enum field is) matches nothing there, so
-    a contiguous run becomes a range; MongoDB would take ``$in`` for every set. A set with a gap
-    (``Severity:LOW,CRITICAL``) still needs ``$in`` and finds nothing on nx-27017.
+    runs (``Severity:LOW,CRITICAL`` is two), whose ``$or`` ``_elem_match`` lifts out; MongoDB
+    would take ``$in`` for every set.
     """
-    if not numbers:
-        return Truth.NEVER
-    low, high = min(numbers), max(numbers)
-    if low == high:
-        return {path: low}
-    if high - low + 1 == len(numbers):
-        return {path: {"$gte": low, "$lte": high}}
-    return {path: {"$in": sorted(numbers)}}
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and runs[-1][1] + 1 == number:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return any_of(
+        [{path: low} if low == high else {path: {"$gte": low, "$lte": high}} for low, high in runs]
+    )

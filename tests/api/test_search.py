@@ -79,6 +79,9 @@ CASES = [
     ("CVE:-", {"unscanned"}),
     ("Operating System:ubuntu", {"app"}),
     ("Vulnerability State:OBSERVED+Severity:MODERATE", {"redis", "app"}),
+    ("Severity:LOW,CRITICAL", {"nginx"}),  # a set with a gap: one run each
+    ('CVE:"CVE-2023-5678","CVE-2022-1111"', {"nginx", "redis", "app"}),
+    ("CVSS:<5,>9", {"nginx", "redis"}),
 ]
 # Query shapes the stand-in store evaluates differently from MongoDB (none at the moment;
 # the translator avoids $in/$or inside $elemMatch where an equivalent form exists).

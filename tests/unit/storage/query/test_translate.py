@@ -202,7 +202,7 @@ PAIR_CASES: list[tuple[str, Any]] = [
     ("Component Risk Priority:<=2", _pairs(cp={"$lte": 2.0})),
     ("Component Source:OS", _pairs(cs=0)),
     ("Component Source:!OS", _pairs(cs={"$gte": 1, "$lte": 7})),
-    ("Component Source:PYTHON,GO", _pairs(cs={"$in": [1, 7]})),
+    ("Component Source:PYTHON,GO", {"$or": [_pairs(cs=1), _pairs(cs=7)]}),
     ("Component Layer Type:BASE_IMAGE", _pairs(lt=1)),
     ("Component Source:*", _pairs(cs={"$exists": True, "$ne": None})),
     ("CVE:CVE-2023-5678", _vuln(cve={"$regex": r"^cve\-2023\-5678"})),
@@ -233,8 +233,12 @@ PAIR_CASES: list[tuple[str, Any]] = [
     ("Severity:>=IMPORTANT", _vuln(sev={"$gte": 3, "$lte": 4})),
     ("Severity:>IMPORTANT", _vuln(sev=4)),
     ("Severity:<MODERATE", _vuln(sev={"$gte": 0, "$lte": 1})),
-    ("Severity:LOW,CRITICAL", _vuln(sev={"$in": [1, 4]})),
-    ("Severity:r/low|crit", _vuln(sev={"$in": [1, 4]})),
+    ("Severity:LOW,CRITICAL", {"$or": [_vuln(sev=1), _vuln(sev=4)]}),  # a run each
+    ("Severity:r/low|crit", {"$or": [_vuln(sev=1), _vuln(sev=4)]}),
+    (
+        "Severity:!MODERATE",
+        {"$or": [_vuln(sev={"$gte": 0, "$lte": 1}), _vuln(sev={"$gte": 3, "$lte": 4})]},
+    ),
     ("Severity:*,LOW", _vuln(sev={"$exists": True, "$ne": None})),
     ("Severity:zzz", NEVER),  # no name matches: the query matches nothing
     ("Severity:zzz,LOW", _vuln(sev=1)),
@@ -276,10 +280,10 @@ COMBINATION_CASES: list[tuple[str, Any]] = [
         "CVSS:<1,>9+Severity:LOW,CRITICAL+CVE:!a,b",  # ORs multiply out of the $elemMatch
         {
             "$or": [
-                _vuln(sev={"$in": [1, 4]}, cvss={"$lt": 1.0}, cve={"$regex": "^(?!a)"}),
-                _vuln(sev={"$in": [1, 4]}, cvss={"$lt": 1.0}, cve={"$regex": "^b"}),
-                _vuln(sev={"$in": [1, 4]}, cvss={"$gt": 9.0}, cve={"$regex": "^(?!a)"}),
-                _vuln(sev={"$in": [1, 4]}, cvss={"$gt": 9.0}, cve={"$regex": "^b"}),
+                _vuln(cvss=cvss, sev=sev, cve=cve)
+                for cvss in ({"$lt": 1.0}, {"$gt": 9.0})
+                for sev in (1, 4)
+                for cve in ({"$regex": "^(?!a)"}, {"$regex": "^b"})
             ]
         },
     ),

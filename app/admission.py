@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 
@@ -57,11 +58,17 @@ class Budget:
         self.wait_s = wait_s
         self.in_flight = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        # when a request of this budget last got an answer that is not a 5xx (time.monotonic):
+        # the store answers, however busy (app/readiness.py)
+        self.answered_at = 0.0
         # since start, for /metrics
         self.admitted = 0
         self.waited = 0
         self.refused_full = 0
         self.refused_timeout = 0
+
+    def last_answer(self) -> float:
+        return self.answered_at
 
     @property
     def queued(self) -> int:
@@ -143,9 +150,12 @@ def admission_middleware(budgets: Mapping[web.AbstractRoute, Budget]) -> Middlew
                     return _stream_refusal(request, exc)
                 raise
         try:
-            return await handler(request)
+            response = await handler(request)
         finally:
             budget.release()
+        if response.status < 500:
+            budget.answered_at = time.monotonic()
+        return response
 
     return middleware
 

@@ -71,4 +71,6 @@ def _admission(
         ),
     }
     app[METRICS].registry.register(AdmissionCollector(budgets))
+    for budget in budgets.values():
+        app[READINESS].count_answers_of(budget.last_answer)
     return {route: budgets[cost] for route, cost in costs.items()}

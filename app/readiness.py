@@ -1,9 +1,12 @@
 """Readiness: what /readyz answers, kept current in the background so the probe never waits.
 
 Two things make a replica not ready: start-up work not finished yet (the indexes; anything else
-registered with `begin`/`end`), and a database that has not answered a ping within the last
-`STORE_GRACE_S`. A task pings the store every `PING_INTERVAL_S`, each ping bounded by
-`PING_TIMEOUT_S`; /readyz only reads the result, so it answers at once whatever the store does.
+registered with `begin`/`end`), and a database that has answered neither a ping nor any request
+within the last `STORE_GRACE_S`. A task pings the store every `PING_INTERVAL_S`, each ping
+bounded by `PING_TIMEOUT_S`; /readyz only reads the result, so it answers at once whatever the
+store does. Requests answered count as well as pings: under overload a ping can wait behind the
+work in flight, and a busy replica (which refuses what it cannot take with 429) must not be taken
+out of service as if its database were gone.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -35,6 +39,7 @@ class Readiness:
         self._clock = clock
         self._pending: dict[str, str] = {}
         self._answered_at: float | None = None
+        self._answers: list[Callable[[], float]] = []
         self._problem = "not checked yet"
         self._reported: str | None = None
 
@@ -46,6 +51,11 @@ class Readiness:
     def end(self, work: str) -> None:
         self._pending.pop(work, None)
 
+    def count_answers_of(self, answered_at: Callable[[], float]) -> None:
+        """Other evidence that the store answers: when the last request that needed it got
+        an answer (on the same clock)."""
+        self._answers.append(answered_at)
+
     def store_answered(self) -> None:
         self._answered_at = self._clock()
 
@@ -54,7 +64,10 @@ class Readiness:
 
     def problem(self) -> str | None:
         """Why the replica is not ready, or None when it is."""
-        if self._answered_at is None or self._clock() - self._answered_at > STORE_GRACE_S:
+        answered = max((last() for last in self._answers), default=-math.inf)
+        if self._answered_at is not None:
+            answered = max(answered, self._answered_at)
+        if self._clock() - answered > STORE_GRACE_S:
             return f"the database is unavailable ({self._problem})"
         for why in self._pending.values():
             return why

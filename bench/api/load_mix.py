@@ -78,7 +78,7 @@ def make_plan(store: Store, ds: Dataset, seed: int) -> dict[str, Any]:
     }
 
 
-_METRIC = re.compile(r"^(image_service_(?:admission|http_failures)\w*)\{([^}]*)\} (\S+)$", re.M)
+_METRIC = re.compile(r"^(image_service_(?:admission|http_failures)\w*)\{(.*)\} (\S+)$", re.M)
 
 
 def scrape(base: str, token: Path) -> dict[str, float]:

@@ -60,3 +60,18 @@ async def test_start_up_work_keeps_the_replica_unready_until_it_ends() -> None:
     assert readiness.problem() == "the indexes are not created yet"
     readiness.end("indexes")
     assert readiness.problem() is None
+
+
+async def test_requests_answered_keep_a_busy_replica_ready_while_pings_wait() -> None:
+    clock = Clock()
+    readiness = Readiness(clock)
+    last_request = clock.now
+    readiness.count_answers_of(lambda: last_request)
+    await check_store(readiness, _hangs, timeout_s=0.01)
+    assert readiness.problem() is None
+    clock.now += STORE_GRACE_S + 1
+    assert readiness.problem() == (
+        "the database is unavailable (a ping got no answer within 0.01s)"
+    )
+    last_request = clock.now
+    assert readiness.problem() is None

@@ -22,6 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from app.error_rendering import describe, export_error_line
 from app.errors import ResourceExhausted
+from app.keys import CLIENT_GONE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -149,6 +150,11 @@ def admission_middleware(budgets: Mapping[web.AbstractRoute, Budget]) -> Middlew
                 if budget.streams:
                     return _stream_refusal(request, exc)
                 raise
+            if request.transport is None or request.transport.is_closing():
+                # the client hung up while it waited: its slot goes to the next one
+                budget.release()
+                request[CLIENT_GONE] = True
+                return web.Response(status=499)
         try:
             response = await handler(request)
         finally:

@@ -183,3 +183,27 @@ async def test_exports_have_a_budget_of_their_own(
         assert await response.read() == b""
     seen = await admission(client, "export")
     assert (seen["in_flight"], seen["queued"], seen["refused_queue_full"]) == (0, 0, 2)
+
+
+async def test_a_request_whose_client_hung_up_while_queued_is_not_served(
+    app_client: Any, settings: Settings, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = await app_client(replace(settings, max_in_flight=1), db)
+    service = client.server.app[IMAGES]
+    gate = Gate()
+    monkeypatch.setattr(service, "count", gate.hold(service.count))
+    held = asyncio.create_task(client.get("/v1/imagescount"))
+    await until_held(client, "store", in_flight=1, queued=0)
+    impatient = asyncio.create_task(client.get("/v1/imagescount"))
+    await until_held(client, "store", in_flight=1, queued=1)
+    impatient.cancel()  # the connection is closed: the request stays queued in the server
+    with pytest.raises(asyncio.CancelledError):
+        await impatient
+    gate.opened.set()
+    assert (await held).status == 200
+    await until_held(client, "store", in_flight=0, queued=0)
+    assert gate.reached == 1  # the abandoned request never reached the service
+    metrics = await (await client.get("/metrics")).text()
+    assert (
+        'image_service_http_requests_total{method="GET",route="/v1/imagescount",status="499"} 1.0'
+    ) in metrics

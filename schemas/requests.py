@@ -101,6 +101,19 @@ class RawQueryParams(QuerySchema):
         return _empty_sort_field_is_none(data)
 
 
+_CURSOR = (
+    "extension: a page's `nextCursor`, to continue right after its last image (keyset paging; "
+    "send the same query and sort, and no offset)"
+)
+
+
+class ListImagesParams(RawQueryParams):
+    """GET /v1/images: RawQuery plus our keyset cursor (an extension). Loads to the
+    RawQueryParams dict plus ``{"cursor": str | None}``."""
+
+    cursor = QueryString(data_key="pagination.cursor", load_default=None, metadata=_doc(_CURSOR))
+
+
 class DeleteImagesParams(QuerySchema):
     """DELETE /v1/images (v1.DeleteImagesRequest): the RawQuery keys under ``query.``, ``confirm``.
 

@@ -25,6 +25,17 @@ class ListImagesResponse(ProtoSchema):
     images = Repeated(Message(ListImageSchema))
 
 
+class ListImagesPage(ListImagesResponse):
+    """v1.ListImagesResponse plus ``nextCursor`` (an extension), present when the page is full."""
+
+    nextCursor = ProtoString(
+        metadata={
+            "description": "extension: send as pagination.cursor for the page after this one; "
+            "absent when there is none"
+        }
+    )
+
+
 class DeleteImagesResponse(ProtoSchema):
     """v1.DeleteImagesResponse; ``numDeleted`` is a uint32 (the swagger says int64), a number."""
 

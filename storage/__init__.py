@@ -1,12 +1,17 @@
 """MongoDB repositories (`images`, `watched_images`, `leases`, `vulnerabilities`, `api_tokens`,
-`roles`) and, in `storage.query`, the search language: parser, filters, sort plans, indexes and
-`_search` copies.
+`roles`) and, in `storage.query`, the search language: parser, filters, sort plans, keyset
+ranges, indexes, `_search` copies and `_sort` keys.
 
 Workarounds for the local store nx-27017 (MongoDB wire protocol on SQLite, used by `make run`
 and the tests). Each is marked by a comment starting `nx-27017:` that says what MongoDB would
 allow instead (`grep -rn "nx-27017:" storage`):
 
-- sort tie-breaker `_search.sha`, not `_id` (compound indexes with `_id`): query/sorting.py
+- sort tie-breaker `_search.sha`, not `_id` (compound indexes with `_id`, `_id` ranges):
+  query/sorting.py
+- dates in `_sort` as epoch milliseconds (a date in a range runs the find in Python):
+  query/sort_keys.py
+- keyset pages as one find per range instead of one `$or`, equality as `$eq` (a bare dotted
+  equality also looks through arrays, unindexed): query/keyset.py
 - `_search.pairs` one flat array of (component, vulnerability) rows, no nested `$elemMatch`
   or dotted paths through arrays: query/search_doc.py
 - an anchored regex alternation instead of `$or` inside `$elemMatch`, and any other `$or` there
@@ -17,8 +22,8 @@ allow instead (`grep -rn "nx-27017:" storage`):
 - a range per contiguous run instead of `$in` inside `$elemMatch` for enum sets:
   query/translate.py
 - the `count` command instead of count_documents or `$match`+`$count`: images.py
-- reads are always an aggregate with flat `$project` aliases (a dotted find projection comes
-  back flat): images.py
+- a dotted find projection comes back under flat dotted keys: both shapes read by
+  query/keyset.py `pick`
 - dates kept in sub-documents (a top-level date `$set` becomes a string): watched.py, leases.py;
   tokens inserted whole and revoked by `$set` of the flag alone: tokens.py
 """

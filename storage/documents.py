@@ -10,12 +10,14 @@ from typing import Any
 import orjson
 
 from storage.query import build_search_doc
+from storage.query.search_keys import LAYOUT, LAYOUT_VERSION
+from storage.query.sort_keys import SORT, build_sort_doc
 
 # Fields kept from the stored document when an incoming scan is older than the stored one.
 # `_scanner` is what our scanner recorded to re-match the scan without the registry.
 SCAN_DERIVED = ("components", "cves", "fixableCves", "topCvss", "riskScore", "_scanner")
 # Internal fields that never leave storage.
-INTERNAL = ("_search", "_rev", "_scanner")
+INTERNAL = ("_search", SORT, LAYOUT, "_rev", "_scanner")
 
 
 def fill_scan_stats(doc: dict[str, Any]) -> None:
@@ -78,8 +80,7 @@ def to_stored(image: Mapping[str, Any], *, last_updated: datetime) -> dict[str, 
     if doc.get("scan"):
         doc["scan"] = dict(doc["scan"])
         doc["scan"]["hash"] = scan_hash(doc["scan"])
-    doc["_search"] = build_search_doc(doc)
-    return doc
+    return derive(doc)
 
 
 def created_at(doc: Mapping[str, Any]) -> datetime | None:
@@ -123,8 +124,16 @@ def merge(new: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 merged.pop(key, None)
     merged["names"] = merge_names(new.get("names") or [], old.get("names") or [])
-    merged["_search"] = build_search_doc(merged)
-    return merged
+    return derive(merged)
+
+
+def derive(doc: dict[str, Any]) -> dict[str, Any]:
+    """(Re)build what is derived from the image to search and sort it, in the current layout
+    (mutates and returns the document)."""
+    doc["_search"] = build_search_doc(doc)
+    doc[SORT] = build_sort_doc(doc)
+    doc[LAYOUT] = LAYOUT_VERSION
+    return doc
 
 
 def merge_names(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -21,25 +21,26 @@ from storage import documents
 from storage.errors import ConcurrentUpdate, DocumentTooLarge
 from storage.mongo import IMAGES, delete_by_ids, guarded, translated_errors
 from storage.query import DEFAULT_SORT, SortPlan
+from storage.query.keyset import pick, position_of, ranges_after, with_range
 
 logger = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
 Filter = Mapping[str, Any]
 
-# Fields a ListImage needs, nothing from the scan; nested values come out under flat names
-# (a `$project` of `find_page`'s pipeline).
-LIST_PROJECTION: dict[str, Any] = {
-    "fullName": "$name.fullName",
-    "created": "$metadata.v1.created",
-    "components": 1,
-    "cves": 1,
-    "fixableCves": 1,
-    "lastUpdated": 1,
-    "riskScore": 1,
+# Fields a ListImage needs, nothing from the scan: name in a row → stored path.
+LIST_FIELDS: Mapping[str, str] = {
+    "fullName": "name.fullName",
+    "created": "metadata.v1.created",
+    "components": "components",
+    "cves": "cves",
+    "fixableCves": "fixableCves",
+    "lastUpdated": "lastUpdated",
+    "riskScore": "riskScore",
 }
 # Internal fields a wire-shaped read leaves on the server.
-_HIDDEN = {"_search": 0, "_rev": 0, "_scanner": 0}
+_HIDDEN = {"_search": 0, "_sort": 0, "_layout": 0, "_rev": 0, "_scanner": 0}
+_ABSENT = object()
 # Each round one writer of a contended document wins; the rest merge again after a jittered pause.
 _MAX_RETRIES = 16
 # MongoDB's document limit; checked here so that every store refuses the same images.
@@ -68,6 +69,14 @@ class ScannerState:
 class Page:
     skip: int
     limit: int  # 0 = no limit
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One page of rows, and where the last one is in the sort (for a keyset cursor)."""
+
+    rows: list[Doc]
+    last: tuple[Any, ...] | None
 
 
 class ImageRepository:
@@ -115,7 +124,7 @@ class ImageRepository:
         async def run() -> list[tuple[Doc, ScannerState]]:
             cursor = self._images.find(
                 {"_id": {"$in": list(digests)}},
-                {"_search": 0, "_rev": 0},
+                {"_search": 0, "_sort": 0, "_rev": 0},
                 max_time_ms=self._max_time_ms,
             )
             found = []
@@ -148,34 +157,62 @@ class ImageRepository:
         return await guarded(run)
 
     async def find_page(
-        self, flt: Filter, plan: SortPlan, page: Page, *, projection: Mapping[str, Any]
-    ) -> list[Doc]:
-        """One page of documents in the plan's order.
+        self,
+        flt: Filter,
+        plan: SortPlan,
+        page: Page,
+        *,
+        fields: Mapping[str, str],
+        after: Sequence[Any] | None = None,
+    ) -> Found:
+        """One page of rows in the plan's order: `_id` and each of `fields` (a row name → its
+        stored path) that the document has, under its row name.
 
-        Always a pipeline: `$match` + `$sort` + `$skip` + `$limit` is planned like a find
-        (indexes included), and `$project` may compute flat fields from nested paths.
-        nx-27017: a find() with a dotted projection answers under flat dotted keys, so even a
-        plain sort is a pipeline with flat `$project` aliases; MongoDB would take find() with
-        the projection, and nested results, whenever the plan computes no sort key.
+        `after` (the position of a previous page's last row) starts the page right after that
+        row instead of skipping `page.skip` rows; see `storage.query.keyset`.
+
+        Raises:
+            ValueError: `after` does not fit the plan.
         """
-        pipeline = [{"$match": dict(flt)}, *plan.pipeline()]
-        if page.skip:
-            pipeline.append({"$skip": page.skip})
-        if page.limit:
-            pipeline.append({"$limit": page.limit})
-        pipeline.append({"$project": dict(projection)})
+        projection = dict.fromkeys([*fields.values(), *plan.paths], 1)
+        if after is None:
+            docs = await self._sorted(flt, projection, plan, skip=page.skip, limit=page.limit)
+        else:
+            docs = []
+            for cond in ranges_after(plan, after):
+                left = page.limit - len(docs) if page.limit else 0
+                if page.limit and left <= 0:
+                    break
+                docs += await self._sorted(with_range(flt, cond), projection, plan, limit=left)
+        rows = []
+        for doc in docs:
+            row = {"_id": doc["_id"]}
+            for name, path in fields.items():
+                if (value := pick(doc, path, _ABSENT)) is not _ABSENT:
+                    row[name] = value
+            rows.append(row)
+        return Found(rows, position_of(docs[-1], plan) if docs else None)
 
+    async def _sorted(
+        self, flt: Filter, projection: Doc, plan: SortPlan, *, skip: int = 0, limit: int
+    ) -> list[Doc]:
+        # A plain find: the plan sorts on stored paths only, so a store can walk an index.
         async def run() -> list[Doc]:
-            cursor = await self._images.aggregate(
-                pipeline, maxTimeMS=self._max_time_ms, allowDiskUse=True
+            cursor = self._images.find(
+                dict(flt),
+                projection,
+                sort=plan.sort,
+                skip=skip,
+                limit=limit,
+                max_time_ms=self._max_time_ms,
             )
             return await cursor.to_list(None)
 
         return await guarded(run)
 
     async def ids(self, flt: Filter, plan: SortPlan, page: Page) -> list[str]:
-        rows = await self.find_page(flt, plan, page, projection={"_id": 1})
-        return [row["_id"] for row in rows]
+        found = await self.find_page(flt, plan, page, fields={})
+        return [row["_id"] for row in found.rows]
 
     async def delete_ids(self, ids: Sequence[str]) -> int:
         return await delete_by_ids(self._images, ids, batch=1000)
@@ -255,7 +292,7 @@ class ImageRepository:
 
     async def _write_round(self, pending: dict[str, Doc]) -> tuple[int, int, dict[str, Doc]]:
         """One optimistic write of every pending document; returns what must be retried."""
-        stored = await self._current(list(pending), {"_search": 0})
+        stored = await self._current(list(pending), {"_search": 0, "_sort": 0})
         ops: list[InsertOne[Doc] | ReplaceOne[Doc]] = []
         # A fresh token per write: after the bulk write, a document that does not carry
         # our token was written by someone else in between, and is merged again.

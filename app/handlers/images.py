@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from schemas.image import ImageSchema
 
 # Schema instances are reusable and costly to build: one per process, not per request.
 RAW_QUERY = requests.RawQueryParams()
+LIST_PARAMS = requests.ListImagesParams()
 GET_IMAGE_PARAMS = requests.GetImageParams()
 DELETE_PARAMS = requests.DeleteImagesParams()
 
@@ -47,12 +49,16 @@ async def count_images(request: web.Request) -> web.Response:
     return json_response(request, {"count": count})
 
 
-@image_service(responses.ListImagesResponse, query=requests.RawQueryParams)
+@image_service(responses.ListImagesPage, query=requests.ListImagesParams)
 async def list_images(request: web.Request) -> web.Response:
     """ListImages: image summaries, paginated and sorted"""
-    params = RAW_QUERY.load(request.query)
-    images = await request.app[IMAGES].list(params["query"], _pagination(params))
-    return json_response(request, {"images": images})
+    params = LIST_PARAMS.load(request.query)
+    pagination = dataclasses.replace(_pagination(params), cursor=params["cursor"])
+    page = await request.app[IMAGES].list(params["query"], pagination)
+    body: dict[str, Any] = {"images": page.images}
+    if page.next_cursor is not None:
+        body["nextCursor"] = page.next_cursor
+    return json_response(request, body)
 
 
 @image_service(ImageSchema, query=requests.GetImageParams, parameters=[_IMAGE_ID])

@@ -53,7 +53,7 @@ def finish(image: Doc, priority: Callable[[float], int]) -> Doc:
 
 
 def list_image(doc: Doc, priority: Callable[[float], int]) -> Doc:
-    """A ListImage summary from a document projected with `LIST_PROJECTION`."""
+    """A ListImage summary from a document found with `storage.images.LIST_FIELDS`."""
     summary: Doc = {"id": doc["_id"], "name": doc.get("fullName") or ""}
     for key in ("components", "cves", "fixableCves"):
         if key in doc:

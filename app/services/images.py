@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.errors import InvalidArgument, NotFound
-from app.services import image_views
+from app.services import image_views, page_cursors
 from app.services.ranking import RiskRanker
 from app.services.risk import score_image
-from storage.images import LIST_PROJECTION, ImageRepository, Page, UpsertResult
+from storage.images import LIST_FIELDS, ImageRepository, Page, UpsertResult
 from storage.query import InvalidQuery, QueryContext, SortPlan, parse, sort_plan, to_filter
 
 Doc = dict[str, Any]
@@ -29,6 +29,13 @@ class Pagination:
     sort_reversed: bool = False
     aggr_func: str = "UNSET"
     aggr_distinct: bool = False
+    cursor: str | None = None  # a keyset cursor (ListImages), instead of an offset
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePage:
+    images: list[Doc]
+    next_cursor: str | None  # set when the page is full: there may be more
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +89,47 @@ class ImageService:
     async def count(self, query: str) -> int:
         return await self._repo.count(await self._filter(query))
 
-    async def list(self, query: str, pagination: Pagination) -> list[Doc]:
-        """ListImage summaries; limit 0, negative or above 1000 means 1000."""
+    async def list(self, query: str, pagination: Pagination) -> ImagePage:
+        """ListImage summaries; limit 0, negative or above 1000 means 1000.
+
+        A page starts at the offset, or right after the row a cursor names; a full page comes
+        with the cursor of the next one.
+
+        Raises:
+            InvalidArgument: a bad query or sort; a cursor with an offset, malformed, or made
+                for another query or sort.
+        """
+        signature = page_cursors.SortSignature(
+            field=pagination.sort_field or "",
+            reversed=pagination.sort_reversed,
+            aggregation=pagination.aggr_func,
+            distinct=pagination.aggr_distinct,
+            query=query,
+        )
+        after = None
+        if pagination.cursor is not None:
+            if pagination.offset:
+                raise InvalidArgument(
+                    "pagination.cursor and pagination.offset exclude each other: "
+                    "a cursor already says where the page starts"
+                )
+            after = page_cursors.decode(pagination.cursor, signature)
         flt = await self._filter(query)
+        plan = self._plan(pagination)
         limit = pagination.limit
         if limit <= 0 or limit > MAX_LIST_LIMIT:
             limit = MAX_LIST_LIMIT
         page = Page(skip=max(pagination.offset, 0), limit=limit)
-        rows = await self._repo.find_page(
-            flt, self._plan(pagination), page, projection=LIST_PROJECTION
-        )
+        try:
+            found = await self._repo.find_page(flt, plan, page, fields=LIST_FIELDS, after=after)
+        except ValueError as exc:
+            raise InvalidArgument(f"pagination.cursor does not fit the sort: {exc}") from exc
         priority = await self._ranker.ranker()
-        return [image_views.list_image(row, priority) for row in rows]
+        images = [image_views.list_image(row, priority) for row in found.rows]
+        next_cursor = None
+        if found.last is not None and len(found.rows) == limit:
+            next_cursor = page_cursors.encode(signature, found.last)
+        return ImagePage(images, next_cursor)
 
     async def get(
         self, image_id: str, *, include_snoozed: bool = False, strip_description: bool = False

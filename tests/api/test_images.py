@@ -217,7 +217,6 @@ async def test_sort_by_risk_priority(client: Any, put_images: Any) -> None:
     assert [int(i["priority"]) for i in body["images"]] == [1, 2, 3]
 
 
-@pytest.mark.nx_gap("cannot evaluate $min/$max over paths through arrays in $addFields")
 async def test_sort_by_joined_field_and_aggregate(client: Any, put_images: Any) -> None:
     await put_images([NGINX, REDIS, UNSCANNED])
     params = {"pagination.sortOption.field": "CVSS", "pagination.sortOption.reversed": "true"}

@@ -10,6 +10,7 @@ import mongomock
 import pytest
 
 from storage.query import QueryContext, SortPlan, build_search_doc, parse, sort_plan, to_filter
+from storage.query.sort_keys import build_sort_doc
 
 NOW = datetime(2024, 6, 15, tzinfo=UTC)
 A, B, C, D, E = "sha256:aa", "sha256:bb", "sha256:cc", "sha256:dd", "sha256:ee"
@@ -35,6 +36,7 @@ def _image(
         **extra,
     }
     doc["_search"] = build_search_doc(doc)
+    doc["_sort"] = build_sort_doc(doc)
     return doc
 
 
@@ -217,11 +219,7 @@ def test_query_selects(images: Any, text: str, expected: list[str]) -> None:
 
 
 def _ordered(images: Any, plan: SortPlan) -> list[str]:
-    pipeline: list[dict[str, Any]] = [{"$match": {}}, *plan.pipeline(), {"$project": {"_id": 1}}]
-    ids = [row["_id"] for row in images.aggregate(pipeline)]
-    if plan.add_fields is None:
-        assert [d["_id"] for d in images.find({}, sort=list(plan.sort.items()))] == ids
-    return ids
+    return [d["_id"] for d in images.find({}, sort=plan.sort)]
 
 
 SORTS = [

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from storage.query import index_models
+import pytest
+
+from storage.query import index_models, sort_plan
 from storage.query.fields import all_fields
-from storage.query.indexes import SORT_INDEXES
+from storage.query.indexes import SORT_INDEXES, SORTS
+from storage.query.sorting import TIE_BREAKER
 
 
 def test_index_names_and_keys() -> None:
@@ -26,19 +29,23 @@ def test_index_names_and_keys() -> None:
         "idx_pair_component": {"_search.pairs.c": 1},
         "idx_pair_cve": {"_search.pairs.cve": 1},
         "idx_sort_last_updated": {"lastUpdated": 1, "_search.sha": 1},
-        "idx_sort_image": {
-            "name.registry": 1,
-            "name.remote": 1,
-            "name.tag": 1,
-            "_search.sha": 1,
-        },
+        "idx_layout": {"_layout": 1},
+        **{name: dict(keys) for name, keys in SORT_INDEXES.items()},
     }
 
 
 def test_every_index_comes_from_a_registry_field_or_a_sort() -> None:
-    declared = {f.index for f in all_fields() if f.index} | set(SORT_INDEXES)
+    declared = {f.index for f in all_fields() if f.index} | set(SORT_INDEXES) | {"idx_layout"}
     assert {m.document["name"] for m in index_models()} == declared
     assert all(name.startswith("idx_") for name in declared)
+
+
+@pytest.mark.parametrize("name", sorted(SORTS))
+def test_a_sort_index_has_the_keys_of_its_sort_in_order(name: str) -> None:
+    keys = sort_plan(*SORTS[name]).paths
+    assert [path for path, _ in SORT_INDEXES[name]] == list(keys)
+    assert keys[-1] == TIE_BREAKER
+    assert all(direction == 1 for _, direction in SORT_INDEXES[name])
 
 
 def test_no_index_includes_id() -> None:

@@ -1,4 +1,4 @@
-"""sort_plan(): defaults, exact-case rewrites, nulls last, joined fields, aggregates, errors."""
+"""sort_plan(): stored paths only, one direction, nulls last, rewrites, aggregates, errors."""
 
 from __future__ import annotations
 
@@ -6,166 +6,130 @@ from typing import Any
 
 import pytest
 
-from storage.query import InvalidQuery, SortPlan, sort_plan
+from storage.query import InvalidQuery, sort_plan
+from storage.query.fields import all_fields
+from storage.query.sort_keys import sort_paths
+from storage.query.sorting import AGGREGATIONS, TIE_BREAKER
 
-
-def _null_flag(expr: Any) -> dict[str, Any]:
-    return {"$cond": [{"$eq": [{"$ifNull": [expr, None]}, None]}, 1, 0]}
-
-
-def _non_null(source: str) -> dict[str, Any]:
-    return {
-        "$filter": {"input": {"$ifNull": [source, []]}, "as": "x", "cond": {"$ne": ["$$x", None]}}
-    }
+SHA = TIE_BREAKER
 
 
 @pytest.mark.parametrize(
-    ("field", "reversed_", "find_sort"),
+    ("field", "reversed_", "keys"),
     [
-        (None, False, [("lastUpdated", 1), ("_search.sha", 1)]),
-        ("", True, [("lastUpdated", 1), ("_search.sha", 1)]),
-        ("_id", False, [("_id", 1)]),
-        ("_id", True, [("_id", -1)]),
-        (
-            "Image",
-            False,
-            [("name.registry", 1), ("name.remote", 1), ("name.tag", 1), ("_search.sha", 1)],
-        ),
-        (
-            "Image",
-            True,
-            [("name.registry", -1), ("name.remote", -1), ("name.tag", -1), ("_search.sha", -1)],
-        ),
-        (
-            "image",
-            False,
-            [("name.fullName", 1), ("_search.sha", 1)],
-        ),  # no rewrite unless exact case
-        ("IMAGE", True, [("name.fullName", -1), ("_search.sha", -1)]),
-        ("Image Tag", False, [("name.tag", 1), ("_search.sha", 1)]),
-        ("Image Sha", True, [("_id", -1)]),
-        ("Last Updated", True, [("lastUpdated", -1), ("_search.sha", -1)]),
-        ("Image Risk Score", False, [("riskScore", 1), ("_search.sha", 1)]),
-        ("Image Risk Priority", False, [("riskScore", -1), ("_search.sha", -1)]),  # inverted
-        ("Image Risk Priority", True, [("riskScore", 1), ("_search.sha", 1)]),
-        (
-            "image risk priority",
-            False,
-            [("riskScore", -1), ("_search.sha", -1)],
-        ),  # live rank either way
-        ("Image OS", False, [("scan.operatingSystem", 1), ("_search.sha", 1)]),
-        ("Operating System", False, [("scan.operatingSystem", 1), ("_search.sha", 1)]),
-        ("Image User", False, [("metadata.v1.user", 1), ("_search.sha", 1)]),
-        ("Image Command", True, [("metadata.v1.command", -1), ("_search.sha", -1)]),
+        (None, False, [("_sort.lu", 1)]),
+        ("", True, [("_sort.lu", 1)]),  # no field: the default, whatever the direction
+        ("_id", False, []),
+        ("_id", True, []),
+        ("Image Sha", True, []),
+        ("Image", False, [("_sort.reg", 1), ("_sort.rem", 1), ("_sort.tag", 1)]),
+        ("Image", True, [("_sort.reg", -1), ("_sort.rem", -1), ("_sort.tag", -1)]),
+        ("image", False, [("_sort.full", 1)]),  # no rewrite unless spelled exactly so
+        ("IMAGE", True, [("_sort.full", -1)]),
+        ("Image Tag", False, [("_sort.tag", 1)]),
+        ("Last Updated", True, [("_sort.lu", -1)]),
+        ("Image Risk Score", False, [("_sort.risk", 1)]),
+        ("Image Risk Priority", False, [("_sort.risk", -1)]),  # riskiest first
+        ("Image Risk Priority", True, [("_sort.risk", 1)]),
+        ("image risk priority", False, [("_sort.risk", -1)]),  # a live rank either way
+        ("Image OS", False, [("_sort.os", 1)]),
+        ("Operating System", False, [("_sort.os", 1)]),
+        ("Image User", True, [("_sort.user", -1)]),
     ],
 )
-def test_plain_find_sorts(field: str | None, reversed_: bool, find_sort: list[Any]) -> None:
-    plan = sort_plan(field, reversed_)
-    assert plan == SortPlan(None, dict(find_sort))
-    assert plan.pipeline() == [{"$sort": dict(find_sort)}]
+def test_scalar_sorts(field: str | None, reversed_: bool, keys: list[Any]) -> None:
+    direction = keys[-1][1] if keys else (-1 if reversed_ else 1)
+    assert sort_plan(field, reversed_).sort == [*keys, (SHA, direction)]
 
 
 @pytest.mark.parametrize(
-    ("field", "path"),
+    ("field", "key"),
     [
-        ("Image Top CVSS", "topCvss"),
-        ("Image Created Time", "metadata.v1.created"),
-        ("Image Scan Time", "scan.scanTime"),
-        ("Image Signature Fetched Time", "signature.fetched"),
+        ("Image Top CVSS", "top"),
+        ("Image Created Time", "ctime"),
+        ("Image Scan Time", "stime"),
+        ("Image Signature Fetched Time", "sigt"),
         ("Image CVE Count", "cves"),
-        ("Component Count", "components"),
-        ("Fixable CVE Count", "fixableCves"),
+        ("Component Count", "comps"),
+        ("Fixable CVE Count", "fixc"),
     ],
 )
-@pytest.mark.parametrize("reversed_", [False, True])
-def test_nullable_image_fields_sort_nulls_last(field: str, path: str, reversed_: bool) -> None:
-    direction = -1 if reversed_ else 1
-    plan = sort_plan(field, reversed_)
-    assert plan.add_fields == {"_sortNullRank0": _null_flag("$" + path)}
-    assert plan.sort == {"_sortNullRank0": 1, path: direction, "_search.sha": direction}
-    assert list(plan.sort) == ["_sortNullRank0", path, "_search.sha"]  # key order matters for $sort
-    assert plan.pipeline() == [{"$addFields": plan.add_fields}, {"$sort": plan.sort}]
+def test_nullable_fields_put_nulls_last_both_ways(field: str, key: str) -> None:
+    # ascending: the null flag (stored on nulls only) first; descending: nulls sort last anyway
+    assert sort_plan(field, False).sort == [(f"_sort.{key}_z", 1), (f"_sort.{key}", 1), (SHA, 1)]
+    assert sort_plan(field, True).sort == [(f"_sort.{key}", -1), (SHA, -1)]
 
 
 @pytest.mark.parametrize(
-    ("field", "reversed_", "op", "source", "direction"),
+    ("field", "reversed_", "keys"),
     [
-        ("CVSS", False, "$min", "$_search.pairs.cvss", 1),
-        ("CVSS", True, "$max", "$_search.pairs.cvss", -1),
-        ("cve", False, "$min", "$_search.pairs.cve", 1),
-        ("Severity", True, "$max", "$_search.pairs.sev", -1),
-        ("CVE Published On", False, "$min", "$_search.pairs.pub", 1),
-        ("Component Top CVSS", True, "$max", "$_search.pairs.ctc", -1),
-        ("component risk priority", False, "$min", "$_search.pairs.cp", 1),
-        ("Component Risk Priority", False, "$max", "$_search.pairs.crs", -1),  # rewrite, inverted
-        ("Dockerfile Instruction Keyword", False, "$min", "$_search.layers.ins", 1),
-    ],
-)
-def test_joined_fields_sort_by_min_ascending_max_descending(
-    field: str, reversed_: bool, op: str, source: str, direction: int
-) -> None:
-    value = {op: source}
-    assert sort_plan(field, reversed_) == SortPlan(
-        {"_sortNullRank0": _null_flag(value), "_sortKey0": value},
-        {"_sortNullRank0": 1, "_sortKey0": direction, "_search.sha": direction},
-    )
-
-
-def test_component_rewrite_sorts_name_then_version() -> None:
-    plan = sort_plan("Component", True)
-    assert plan.add_fields == {
-        "_sortNullRank0": _null_flag({"$max": "$_search.pairs.c"}),
-        "_sortKey0": {"$max": "$_search.pairs.c"},
-        "_sortNullRank1": _null_flag({"$max": "$_search.pairs.cv"}),
-        "_sortKey1": {"$max": "$_search.pairs.cv"},
-    }
-    assert list(plan.sort.items()) == [
-        ("_sortNullRank0", 1),
-        ("_sortKey0", -1),
-        ("_sortNullRank1", 1),
-        ("_sortKey1", -1),
-        ("_search.sha", -1),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("field", "aggr", "distinct", "value"),
-    [
-        ("CVE", "COUNT", False, {"$size": _non_null("$_search.pairs.cve")}),
-        ("CVE", "count", True, {"$size": {"$setUnion": [_non_null("$_search.pairs.cve"), []]}}),
-        ("component", "COUNT", True, {"$size": {"$setUnion": [_non_null("$_search.pairs.c"), []]}}),
-        ("Image Command", "COUNT", False, {"$size": _non_null("$metadata.v1.command")}),
+        ("CVSS", False, [("_sort.cvss_z", 1), ("_sort.cvss_lo", 1)]),  # MIN ascending
+        ("CVSS", True, [("_sort.cvss_hi", -1)]),  # MAX descending
+        ("cve", False, [("_sort.cve_z", 1), ("_sort.cve_lo", 1)]),
+        ("Severity", True, [("_sort.sev_hi", -1)]),
+        ("CVE Published On", False, [("_sort.pub_z", 1), ("_sort.pub_lo", 1)]),
+        ("Component Top CVSS", True, [("_sort.ctc_hi", -1)]),
+        ("component risk priority", False, [("_sort.cp_z", 1), ("_sort.cp_lo", 1)]),
+        ("Component Risk Priority", False, [("_sort.crs_hi", -1)]),  # rewrite, inverted
+        ("Dockerfile Instruction Keyword", False, [("_sort.ins_z", 1), ("_sort.ins_lo", 1)]),
+        ("Image Command", True, [("_sort.cmd_hi", -1)]),  # a string array: like joined rows
         (
-            "Image Top CVSS",
-            "COUNT",
-            False,
-            {"$cond": [{"$eq": [{"$ifNull": ["$topCvss", None]}, None]}, 0, 1]},
+            "Component",
+            True,
+            [("_sort.c_hi", -1), ("_sort.cv_hi", -1)],  # name, then version
         ),
     ],
 )
-def test_count_aggregates(field: str, aggr: str, distinct: bool, value: Any) -> None:
-    plan = sort_plan(field, False, aggr, distinct)
-    assert plan.add_fields == {"_sortKey0": value}
-    assert plan.sort == {"_sortKey0": 1, "_search.sha": 1}
+def test_multi_valued_fields_sort_by_min_ascending_max_descending(
+    field: str, reversed_: bool, keys: list[Any]
+) -> None:
+    assert sort_plan(field, reversed_).sort == [*keys, (SHA, keys[-1][1])]
 
 
 @pytest.mark.parametrize(
-    ("field", "aggr", "reversed_", "value"),
+    ("field", "aggr", "distinct", "reversed_", "keys"),
     [
-        ("CVSS", "MAX", False, {"$max": "$_search.pairs.cvss"}),  # the aggregate, not direction
-        ("CVSS", "MIN", True, {"$min": "$_search.pairs.cvss"}),
-        ("Image Volumes", "MAX", False, {"$max": "$metadata.v1.volumes"}),
+        ("CVE", "COUNT", False, False, [("_sort.cve_n", 1)]),
+        ("CVE", "count", True, True, [("_sort.cve_d", -1)]),
+        ("Component Version", "COUNT", False, False, [("_sort.cv_n", 1)]),
+        ("CVSS", "MAX", False, False, [("_sort.cvss_z", 1), ("_sort.cvss_hi", 1)]),
+        ("CVSS", "MIN", False, True, [("_sort.cvss_lo", -1)]),
+        ("CVSS", "MIN", True, False, [("_sort.cvss_z", 1), ("_sort.cvss_lo", 1)]),
+        ("Image Volumes", "MAX", False, False, [("_sort.vol_z", 1), ("_sort.vol_hi", 1)]),
+        # COUNT of an image-level field: 1 when set, so ascending = null flag descending
+        ("Image Top CVSS", "COUNT", False, False, [("_sort.top_z", -1)]),
+        ("Image Top CVSS", "COUNT", False, True, [("_sort.top_z", 1)]),
+        ("Image Tag", "COUNT", False, False, []),  # never null: every image counts 1
     ],
 )
-def test_min_max_aggregates(field: str, aggr: str, reversed_: bool, value: Any) -> None:
-    plan = sort_plan(field, reversed_, aggr)
-    assert plan.add_fields == {"_sortNullRank0": _null_flag(value), "_sortKey0": value}
-    direction = -1 if reversed_ else 1
-    assert plan.sort == {"_sortNullRank0": 1, "_sortKey0": direction, "_search.sha": direction}
+def test_aggregates(
+    field: str, aggr: str, distinct: bool, reversed_: bool, keys: list[Any]
+) -> None:
+    direction = keys[-1][1] if keys else (-1 if reversed_ else 1)
+    assert sort_plan(field, reversed_, aggr, distinct).sort == [*keys, (SHA, direction)]
 
 
 def test_min_max_of_an_image_scalar_is_the_scalar() -> None:
     assert sort_plan("Image Risk Score", True, "MAX") == sort_plan("Image Risk Score", True)
+
+
+def test_component_rewrite_keeps_each_key_once() -> None:
+    paths = sort_plan("Component", False, "COUNT").paths
+    assert paths == ("_sort.c_n", "_sort.cv_n", SHA)
+
+
+def test_every_option_sorts_on_stored_keys_in_one_direction() -> None:
+    labels = [f.label for f in all_fields() if f.sortable] + ["Image", "Component", "_id"]
+    stored = set(sort_paths())
+    for label in labels:
+        for reversed_ in (False, True):
+            for aggr in AGGREGATIONS:
+                for distinct in (False, True):
+                    plan = sort_plan(label, reversed_, aggr, distinct)
+                    assert plan.paths[-1] == SHA, label
+                    assert all(path in stored for path in plan.paths[:-1]), label
+                    # one direction: an ascending index serves it (backwards when descending)
+                    assert len({key.direction for key in plan.keys}) == 1, label
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,11 @@ class DocumentTooLarge(StorageError):
 
 
 class QueryTimeout(StorageError):
-    """The server stopped the operation at its time limit (maxTimeMS)."""
+    """The operation ran past its time limit: the server's (maxTimeMS) or the service's own."""
+
+
+class WriteTimeout(QueryTimeout):
+    """A write ran past the service's time limit; the store may still have applied it."""
 
 
 class StoreUnavailable(StorageError):

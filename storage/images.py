@@ -19,7 +19,7 @@ from pymongo.errors import BulkWriteError
 
 from storage import documents
 from storage.errors import ConcurrentUpdate, DocumentTooLarge
-from storage.mongo import IMAGES, delete_by_ids, guarded, translated_errors
+from storage.mongo import IMAGES, deadline_after, delete_by_ids, guarded, translated_errors
 from storage.query import DEFAULT_SORT, SortPlan
 from storage.query.keyset import pick, position_of, ranges_after, with_range
 
@@ -46,6 +46,9 @@ _MAX_RETRIES = 16
 # MongoDB's document limit; checked here so that every store refuses the same images.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 _RETRY_PAUSE_S = 0.005
+# An upsert gets one deadline per this much BSON written: a request body's worth gets one, an
+# import's large batch proportionally more instead of being cut off like a stuck request.
+_BYTES_PER_DEADLINE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,8 @@ class Found:
 class ImageRepository:
     """Reads and writes image documents.
 
-    Every read carries a time limit (`maxTimeMS`); deletes and the upsert's bulk writes do not.
+    Every operation runs under the service's deadline of `max_time_ms` (QueryTimeout, or
+    WriteTimeout for a write the server may still apply); reads also send it as `maxTimeMS`.
     """
 
     def __init__(self, db: AsyncDatabase[Doc], *, max_time_ms: int) -> None:
@@ -95,7 +99,7 @@ class ImageRepository:
         # nx-27017: count_documents runs `$match`+`$group` in Python (slow) and `$match`+`$count`
         # misreads date filters; MongoDB would take count_documents(flt, maxTimeMS=…).
         command = {"count": IMAGES, "query": dict(flt), "maxTimeMS": self._max_time_ms}
-        reply = await guarded(lambda: self._db.command(command))
+        reply = await guarded(lambda: self._db.command(command), timeout_ms=self._max_time_ms)
         return int(reply["n"])
 
     async def get(self, digest: str) -> Doc | None:
@@ -103,7 +107,8 @@ class ImageRepository:
         doc = await guarded(
             lambda: self._images.find_one(
                 {"_id": digest}, dict(_HIDDEN), max_time_ms=self._max_time_ms
-            )
+            ),
+            timeout_ms=self._max_time_ms,
         )
         return None if doc is None else documents.to_wire(doc)
 
@@ -114,7 +119,8 @@ class ImageRepository:
                 {"_id": digest},
                 {"_scanner": 1, "names": 1, "lastUpdated": 1},
                 max_time_ms=self._max_time_ms,
-            )
+            ),
+            timeout_ms=self._max_time_ms,
         )
         return None if doc is None else _scanner_state(doc)
 
@@ -134,7 +140,7 @@ class ImageRepository:
                     found.append((documents.to_wire(doc), state))
             return found
 
-        return await guarded(run)
+        return await guarded(run, timeout_ms=self._max_time_ms)
 
     async def ids_scanned_with_other_feed(
         self, feed: str, *, after: str = "", limit: int
@@ -154,7 +160,7 @@ class ImageRepository:
             )
             return [doc["_id"] async for doc in cursor]
 
-        return await guarded(run)
+        return await guarded(run, timeout_ms=self._max_time_ms)
 
     async def find_page(
         self,
@@ -208,17 +214,19 @@ class ImageRepository:
             )
             return await cursor.to_list(None)
 
-        return await guarded(run)
+        return await guarded(run, timeout_ms=self._max_time_ms)
 
     async def ids(self, flt: Filter, plan: SortPlan, page: Page) -> list[str]:
         found = await self.find_page(flt, plan, page, fields={})
         return [row["_id"] for row in found.rows]
 
     async def delete_ids(self, ids: Sequence[str]) -> int:
-        return await delete_by_ids(self._images, ids, batch=1000)
+        return await delete_by_ids(self._images, ids, batch=1000, timeout_ms=self._max_time_ms)
 
     async def delete_matching(self, flt: Filter) -> int:
-        result = await guarded(lambda: self._images.delete_many(dict(flt)))
+        result = await guarded(
+            lambda: self._images.delete_many(dict(flt)), timeout_ms=self._max_time_ms, write=True
+        )
         return int(result.deleted_count)
 
     async def stream(
@@ -226,7 +234,9 @@ class ImageRepository:
     ) -> AsyncGenerator[Doc, None]:
         """Every matching image (wire-shaped), oldest update first, from one cursor.
 
-        The cursor is closed when the consumer stops early (client gone, timeout).
+        The cursor is closed when the consumer stops early (client gone, timeout). Reading it
+        ends in QueryTimeout once `max_time_ms` have passed since the first read; the time
+        between batches, when the consumer writes, counts too.
         """
         cursor = self._images.find(
             dict(flt),
@@ -235,21 +245,28 @@ class ImageRepository:
             batch_size=batch_size,
             max_time_ms=max_time_ms,
         )
+        until = deadline_after(max_time_ms)
         try:
-            async with translated_errors():
-                async for doc in cursor:
+            while True:
+                # the deadline around each batch read, never around a yield to the consumer
+                async with translated_errors(until=until, timeout_ms=max_time_ms):
+                    batch = await cursor.to_list(batch_size)
+                if not batch:
+                    return
+                for doc in batch:
                     yield documents.to_wire(doc)
         finally:
             await cursor.close()
 
     async def ping(self) -> None:
         """Raises StoreUnavailable when the server does not answer."""
-        await guarded(lambda: self._db.command("ping"))
+        await guarded(lambda: self._db.command("ping"), timeout_ms=self._max_time_ms)
 
     async def distinct_risk_scores(self) -> list[float]:
         # distinct on the indexed field: a scan of index keys, not of documents
         values = await guarded(
-            lambda: self._images.distinct("riskScore", maxTimeMS=self._max_time_ms)
+            lambda: self._images.distinct("riskScore", maxTimeMS=self._max_time_ms),
+            timeout_ms=self._max_time_ms,
         )
         return [float(v or 0.0) for v in values]
 
@@ -272,27 +289,34 @@ class ImageRepository:
             doc = documents.to_stored(image, last_updated=stamp or now)
             earlier = pending.get(doc["_id"])
             pending[doc["_id"]] = documents.merge(doc, earlier) if earlier else doc
+        size = 0
         for digest, doc in pending.items():  # checked before anything of the batch is written
-            if len(bson.encode(doc)) > MAX_DOCUMENT_BYTES:
+            doc_bytes = len(bson.encode(doc))
+            if doc_bytes > MAX_DOCUMENT_BYTES:
                 raise DocumentTooLarge(
                     f"image {digest} is too large to store (over 16 MiB with its search copies)"
                 )
+            size += doc_bytes
+        timeout_ms = self._max_time_ms * (1 + size // _BYTES_PER_DEADLINE)
         inserted = updated = 0
         for attempt in range(_MAX_RETRIES):
             if not pending:
                 return UpsertResult(inserted, updated)
             if attempt:
                 await asyncio.sleep(random.uniform(0, _RETRY_PAUSE_S * attempt))  # noqa: S311
-            ins, upd, pending = await self._write_round(pending)
+            ins, upd, pending = await self._write_round(pending, timeout_ms)
             inserted += ins
             updated += upd
         if not pending:
             return UpsertResult(inserted, updated)
         raise ConcurrentUpdate(f"{len(pending)} images kept changing during the upsert")
 
-    async def _write_round(self, pending: dict[str, Doc]) -> tuple[int, int, dict[str, Doc]]:
-        """One optimistic write of every pending document; returns what must be retried."""
-        stored = await self._current(list(pending), {"_search": 0, "_sort": 0})
+    async def _write_round(
+        self, pending: dict[str, Doc], timeout_ms: int
+    ) -> tuple[int, int, dict[str, Doc]]:
+        """One optimistic write of every pending document, each store operation under
+        `timeout_ms`; returns what must be retried."""
+        stored = await self._current(list(pending), {"_search": 0, "_sort": 0}, timeout_ms)
         ops: list[InsertOne[Doc] | ReplaceOne[Doc]] = []
         # A fresh token per write: after the bulk write, a document that does not carry
         # our token was written by someone else in between, and is merged again.
@@ -306,33 +330,39 @@ class ImageRepository:
             merged = documents.merge(doc, old)
             merged["_rev"] = token
             ops.append(ReplaceOne({"_id": digest, "_rev": old.get("_rev")}, merged))
-        await self._bulk(ops)
-        after = await self._current(list(pending), {"_rev": 1})
+        await self._bulk(ops, timeout_ms)
+        after = await self._current(list(pending), {"_rev": 1}, timeout_ms)
         retry = {d: pending[d] for d, rev in written.items() if after.get(d, {}).get("_rev") != rev}
         inserted = sum(1 for d in written if d not in stored and d not in retry)
         updated = sum(1 for d in written if d in stored and d not in retry)
         return inserted, updated, retry
 
-    async def _bulk(self, ops: Sequence[InsertOne[Doc] | ReplaceOne[Doc]]) -> None:
+    async def _bulk(self, ops: Sequence[InsertOne[Doc] | ReplaceOne[Doc]], timeout_ms: int) -> None:
         try:
-            await guarded(lambda: self._images.bulk_write(list(ops), ordered=False))
+            await guarded(
+                lambda: self._images.bulk_write(list(ops), ordered=False),
+                timeout_ms=timeout_ms,
+                write=True,
+            )
         except Exception as exc:
             cause = exc.__cause__
             # A duplicate key means another writer inserted first: the revision check retries it.
             if not (isinstance(cause, BulkWriteError) and _only_duplicates(cause)):
                 raise
 
-    async def _current(self, ids: list[str], projection: Mapping[str, int]) -> dict[str, Doc]:
+    async def _current(
+        self, ids: list[str], projection: Mapping[str, int], timeout_ms: int
+    ) -> dict[str, Doc]:
         if not ids:
             return {}
 
         async def run() -> dict[str, Doc]:
             cursor = self._images.find(
-                {"_id": {"$in": ids}}, dict(projection), max_time_ms=self._max_time_ms
+                {"_id": {"$in": ids}}, dict(projection), max_time_ms=timeout_ms
             )
             return {doc["_id"]: doc async for doc in cursor}
 
-        return await guarded(run)
+        return await guarded(run, timeout_ms=timeout_ms)
 
 
 def _scanner_state(doc: Doc) -> ScannerState | None:

@@ -10,7 +10,10 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from storage.mongo import LEASES, guarded, translate_error
+from storage.mongo import LEASES, guarded
+
+# A lease operation answers within this or fails: far below any lease's time to live.
+_TIME_MS = 10_000
 
 
 class LeaseRepository:
@@ -25,16 +28,22 @@ class LeaseRepository:
         # nx-27017: a top-level date `$set` is stored as a string, dates in a sub-document keep
         # their type; MongoDB would take top-level `expiresAt`/`renewedAt`.
         update = {"$set": {"owner": owner, "term": {"expiresAt": now + ttl, "renewedAt": now}}}
-        try:
-            doc = await self._leases.find_one_and_update(
-                free_or_ours, update, upsert=True, return_document=ReturnDocument.AFTER
-            )
-        except DuplicateKeyError:
-            return False  # the upsert met another owner's live lease: the usual answer
-        except BaseException as exc:
-            raise translate_error(exc) from exc
+
+        async def take() -> dict[str, Any] | None:
+            try:
+                return await self._leases.find_one_and_update(
+                    free_or_ours, update, upsert=True, return_document=ReturnDocument.AFTER
+                )
+            except DuplicateKeyError:
+                return None  # the upsert met another owner's live lease: the usual answer
+
+        doc = await guarded(take, timeout_ms=_TIME_MS, write=True)
         return doc is not None and doc.get("owner") == owner
 
     async def release(self, job: str, owner: str) -> None:
         """Give the lease up at once, if we still hold it."""
-        await guarded(lambda: self._leases.delete_one({"_id": job, "owner": owner}))
+        await guarded(
+            lambda: self._leases.delete_one({"_id": job, "owner": owner}),
+            timeout_ms=_TIME_MS,
+            write=True,
+        )

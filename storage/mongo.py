@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -29,6 +30,7 @@ from storage.errors import (
     QueryTimeout,
     StorageError,
     StoreUnavailable,
+    WriteTimeout,
 )
 from storage.query import index_models
 
@@ -61,23 +63,60 @@ def open_client(uri: str, *, timeout_ms: int) -> AsyncMongoClient[dict[str, Any]
 
 
 async def delete_by_ids(
-    collection: AsyncCollection[dict[str, Any]], ids: Sequence[str], *, batch: int
+    collection: AsyncCollection[dict[str, Any]],
+    ids: Sequence[str],
+    *,
+    batch: int,
+    timeout_ms: int | None,
 ) -> int:
-    """Delete documents by id, `batch` ids per `$in`; returns how many were deleted."""
+    """Delete documents by id, `batch` ids per `$in` (each under `timeout_ms`); returns how
+    many were deleted."""
     deleted = 0
     for start in range(0, len(ids), batch):
         flt = {"_id": {"$in": list(ids[start : start + batch])}}
-        result = await guarded(functools.partial(collection.delete_many, flt))
+        delete = functools.partial(collection.delete_many, flt)
+        result = await guarded(delete, timeout_ms=timeout_ms, write=True)
         deleted += result.deleted_count
     return deleted
 
 
-async def guarded(call: Callable[[], Awaitable[T]]) -> T:
-    """Run a driver call, turning driver exceptions into storage errors."""
+async def guarded(
+    call: Callable[[], Awaitable[T]], *, timeout_ms: int | None, write: bool = False
+) -> T:
+    """Run a driver call under a deadline of the service's own (None: none), turning driver
+    exceptions into storage errors.
+
+    The deadline holds whether or not the server honours maxTimeMS (nx-27017 ignores it): the
+    call is cancelled and QueryTimeout raised; for a `write`, WriteTimeout, since the server
+    may still apply it.
+    """
+    scope = asyncio.timeout(None if timeout_ms is None else timeout_ms / 1000)
     try:
-        return await call()
+        async with scope:
+            return await call()
     except BaseException as exc:
-        raise translate_error(exc) from exc
+        failure = _failure(exc, scope, timeout_ms, write=write)
+        if failure is exc:
+            raise
+        raise failure from exc
+
+
+def deadline_after(timeout_ms: int) -> float:
+    """The event loop's time `timeout_ms` from now, for `translated_errors(until=…)`."""
+    return asyncio.get_running_loop().time() + timeout_ms / 1000
+
+
+def _failure(
+    exc: BaseException, scope: asyncio.Timeout, timeout_ms: int | None, *, write: bool
+) -> BaseException:
+    if isinstance(exc, TimeoutError) and scope.expired():
+        if write:
+            return WriteTimeout(
+                f"the database did not confirm the write within {timeout_ms} ms; "
+                "it may still be applied"
+            )
+        return QueryTimeout(f"the database did not answer within {timeout_ms} ms")
+    return translate_error(exc)
 
 
 def translate_error(exc: BaseException) -> BaseException:
@@ -100,14 +139,21 @@ def translate_error(exc: BaseException) -> BaseException:
 
 
 @asynccontextmanager
-async def translated_errors() -> AsyncIterator[None]:
+async def translated_errors(
+    *, until: float | None = None, timeout_ms: int | None = None
+) -> AsyncIterator[None]:
+    """Driver exceptions as storage errors, for code that reads a cursor itself; `until` (the
+    loop's time, see `deadline_after`) is the deadline of the body, `timeout_ms` its length as
+    the error message tells it."""
+    scope = asyncio.timeout_at(until)
     try:
-        yield
+        async with scope:
+            yield
     except BaseException as exc:
-        translated = translate_error(exc)
-        if translated is exc:
+        failure = _failure(exc, scope, timeout_ms, write=False)
+        if failure is exc:
             raise
-        raise translated from exc
+        raise failure from exc
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:

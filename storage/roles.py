@@ -46,7 +46,9 @@ class RoleRepository:
         return True
 
     async def get(self, name: str) -> RoleRecord | None:
-        doc = await guarded(lambda: self._roles.find_one({"_id": name}))
+        doc = await guarded(
+            lambda: self._roles.find_one({"_id": name}), timeout_ms=self._max_time_ms
+        )
         return None if doc is None else _record(doc)
 
     async def list(self) -> builtins.list[RoleRecord]:
@@ -56,7 +58,7 @@ class RoleRepository:
             cursor = self._roles.find({}, sort=[("_id", 1)], max_time_ms=self._max_time_ms)
             return [_record(doc) async for doc in cursor]
 
-        return await guarded(run)
+        return await guarded(run, timeout_ms=self._max_time_ms)
 
 
 def _record(doc: dict[str, Any]) -> RoleRecord:

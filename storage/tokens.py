@@ -47,14 +47,20 @@ class TokenRepository:
             "revoked": token.revoked,
             "hash": secret_hash,
         }
-        await guarded(lambda: self._tokens.insert_one(doc))
+        await guarded(
+            lambda: self._tokens.insert_one(doc), timeout_ms=self._max_time_ms, write=True
+        )
 
     async def find_by_hash(self, secret_hash: str) -> TokenMetadata | None:
-        doc = await guarded(lambda: self._tokens.find_one({"hash": secret_hash}))
+        doc = await guarded(
+            lambda: self._tokens.find_one({"hash": secret_hash}), timeout_ms=self._max_time_ms
+        )
         return None if doc is None else _record(doc)
 
     async def get(self, token_id: str) -> TokenMetadata | None:
-        doc = await guarded(lambda: self._tokens.find_one({"_id": token_id}))
+        doc = await guarded(
+            lambda: self._tokens.find_one({"_id": token_id}), timeout_ms=self._max_time_ms
+        )
         return None if doc is None else _record(doc)
 
     async def list(
@@ -73,12 +79,14 @@ class TokenRepository:
             )
             return [_record(doc) async for doc in cursor]
 
-        return await guarded(run)
+        return await guarded(run, timeout_ms=self._max_time_ms)
 
     async def revoke(self, token_id: str) -> bool:
         """Mark a token revoked; False when there is no such token. Revoking twice is fine."""
         result = await guarded(
-            lambda: self._tokens.update_one({"_id": token_id}, {"$set": {"revoked": True}})
+            lambda: self._tokens.update_one({"_id": token_id}, {"$set": {"revoked": True}}),
+            timeout_ms=self._max_time_ms,
+            write=True,
         )
         return result.matched_count == 1
 

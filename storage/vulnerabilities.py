@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from storage.mongo import (
     VULNDB_STATE,
     VULNERABILITIES,
+    deadline_after,
     delete_by_ids,
     guarded,
     translated_errors,
@@ -26,7 +27,7 @@ Doc = dict[str, Any]
 
 FEED_ID = "feed"
 _BATCH = 500  # documents per bulk write, ids per `$in`
-# Imports scan the whole collection; a lookup's limit would be too tight for that.
+# Imports scan and write the whole collection; a lookup's limit would be too tight for that.
 _IMPORT_TIME_MS = 600_000
 _MASK = (1 << 256) - 1
 
@@ -80,7 +81,7 @@ class VulnerabilityRepository:
                 cursor = self._vulns.find(flt, {"hash": 0}, max_time_ms=self._max_time_ms)
                 return [doc async for doc in cursor]
 
-            found += await guarded(run)
+            found += await guarded(run, timeout_ms=self._max_time_ms)
         return found
 
     async def apply_import(
@@ -116,7 +117,8 @@ class VulnerabilityRepository:
 
     async def get_feed(self) -> FeedState | None:
         doc = await guarded(
-            lambda: self._state.find_one({"_id": FEED_ID}, max_time_ms=self._max_time_ms)
+            lambda: self._state.find_one({"_id": FEED_ID}, max_time_ms=self._max_time_ms),
+            timeout_ms=self._max_time_ms,
         )
         if doc is None:
             return None
@@ -133,22 +135,36 @@ class VulnerabilityRepository:
         those scans are matched again (the service's leader does it) instead of being
         reused against a half-replaced feed under the old version.
         """
-        old = await guarded(lambda: self._state.find_one({"_id": FEED_ID}))
+        old = await guarded(
+            lambda: self._state.find_one({"_id": FEED_ID}), timeout_ms=self._max_time_ms
+        )
         marker = {
             "_id": FEED_ID,
             "version": f"importing:{secrets.token_hex(8)}",
             "importedAt": started_at,
             "ecosystems": (old or {}).get("ecosystems") or [],
         }
-        await guarded(lambda: self._state.replace_one({"_id": FEED_ID}, marker, upsert=True))
+        await guarded(
+            lambda: self._state.replace_one({"_id": FEED_ID}, marker, upsert=True),
+            timeout_ms=self._max_time_ms,
+            write=True,
+        )
         return old
 
     async def abort_import(self, old: Doc | None) -> None:
         """Nothing was written after all: put the old record back."""
         if old is None:
-            await guarded(lambda: self._state.delete_one({"_id": FEED_ID}))
+            await guarded(
+                lambda: self._state.delete_one({"_id": FEED_ID}),
+                timeout_ms=self._max_time_ms,
+                write=True,
+            )
         else:
-            await guarded(lambda: self._state.replace_one({"_id": FEED_ID}, old, upsert=True))
+            await guarded(
+                lambda: self._state.replace_one({"_id": FEED_ID}, old, upsert=True),
+                timeout_ms=self._max_time_ms,
+                write=True,
+            )
 
     async def set_feed(self, *, imported_at: datetime) -> FeedState:
         """Record the feed as now stored: its version and per-ecosystem counts."""
@@ -161,7 +177,11 @@ class VulnerabilityRepository:
             # a list, not a map: ecosystem names hold dots ("Ubuntu:22.04")
             "ecosystems": [{"name": n, "count": c} for n, c in sorted(counts.items())],
         }
-        await guarded(lambda: self._state.replace_one({"_id": FEED_ID}, doc, upsert=True))
+        await guarded(
+            lambda: self._state.replace_one({"_id": FEED_ID}, doc, upsert=True),
+            timeout_ms=self._max_time_ms,
+            write=True,
+        )
         return state
 
     async def _write(self, batch: dict[str, Doc]) -> tuple[int, int, int]:
@@ -176,11 +196,15 @@ class VulnerabilityRepository:
             )
             return {doc["_id"]: doc.get("hash", "") async for doc in cursor}
 
-        hashes = await guarded(current)
+        hashes = await guarded(current, timeout_ms=_IMPORT_TIME_MS)
         changed = [doc for i, doc in batch.items() if hashes.get(i) != doc["hash"]]
         if changed:
             ops = [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in changed]
-            await guarded(lambda: self._vulns.bulk_write(ops, ordered=False))
+            await guarded(
+                lambda: self._vulns.bulk_write(ops, ordered=False),
+                timeout_ms=_IMPORT_TIME_MS,
+                write=True,
+            )
         inserted = sum(1 for doc in changed if doc["_id"] not in hashes)
         return inserted, len(changed) - inserted, len(batch) - len(changed)
 
@@ -194,7 +218,8 @@ class VulnerabilityRepository:
             )
             return [doc["_id"] async for doc in cursor if doc["_id"] not in seen]
 
-        return await delete_by_ids(self._vulns, await guarded(stale), batch=_BATCH)
+        ids = await guarded(stale, timeout_ms=_IMPORT_TIME_MS)
+        return await delete_by_ids(self._vulns, ids, batch=_BATCH, timeout_ms=_IMPORT_TIME_MS)
 
     async def _summarize(self) -> tuple[str, dict[str, int]]:
         """The feed version and per-ecosystem counts, from one pass over the collection.
@@ -208,7 +233,9 @@ class VulnerabilityRepository:
             {}, {"hash": 1, "ecosystem": 1}, batch_size=2000, max_time_ms=_IMPORT_TIME_MS
         )
         try:
-            async with translated_errors():
+            async with translated_errors(
+                until=deadline_after(_IMPORT_TIME_MS), timeout_ms=_IMPORT_TIME_MS
+            ):
                 async for doc in cursor:
                     pair = f"{doc['_id']}\0{doc.get('hash', '')}".encode()
                     total = (total + int.from_bytes(hashlib.sha256(pair).digest())) & _MASK

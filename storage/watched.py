@@ -49,10 +49,13 @@ class WatchedImageRepository:
             cursor = self._watched.find({}, sort=[("_id", 1)], max_time_ms=self._max_time_ms)
             return [_record(doc) async for doc in cursor]
 
-        return await guarded(run)
+        return await guarded(run, timeout_ms=self._max_time_ms)
 
     async def get(self, name: str) -> WatchedImage | None:
-        doc = await guarded(lambda: self._watched.find_one({"_id": name}))
+        doc = await guarded(
+            lambda: self._watched.find_one({"_id": name}, max_time_ms=self._max_time_ms),
+            timeout_ms=self._max_time_ms,
+        )
         return None if doc is None else _record(doc)
 
     async def add(
@@ -67,12 +70,18 @@ class WatchedImageRepository:
         schedule = {} if next_check is None else {"next": next_check}
         fields: dict[str, Any] = {**_check(checked, digest, ""), "schedule": schedule}
         await guarded(
-            lambda: self._watched.update_one({"_id": name}, {"$set": fields}, upsert=True)
+            lambda: self._watched.update_one({"_id": name}, {"$set": fields}, upsert=True),
+            timeout_ms=self._max_time_ms,
+            write=True,
         )
 
     async def remove(self, name: str) -> None:
         """Forget a watched name (exact match); removing an unknown name is not an error."""
-        await guarded(lambda: self._watched.delete_one({"_id": name}))
+        await guarded(
+            lambda: self._watched.delete_one({"_id": name}),
+            timeout_ms=self._max_time_ms,
+            write=True,
+        )
 
     async def due(self, now: datetime, *, limit: int) -> builtins.list[WatchedImage]:
         """Names whose rescan is due, longest waiting first."""
@@ -83,26 +92,36 @@ class WatchedImageRepository:
             )
             return [_record(doc) async for doc in cursor]
 
-        return await guarded(run)
+        return await guarded(run, timeout_ms=self._max_time_ms)
 
     async def claim(self, name: str, *, now: datetime, until: datetime) -> bool:
         """Move a due name's next check to `until`; False if it was not due (claimed already)."""
         flt = {"_id": name, **_due(now)}
         result = await guarded(
-            lambda: self._watched.update_one(flt, {"$set": {"schedule": {"next": until}}})
+            lambda: self._watched.update_one(flt, {"$set": {"schedule": {"next": until}}}),
+            timeout_ms=self._max_time_ms,
+            write=True,
         )
         return result.modified_count == 1
 
     async def postpone(self, name: str, *, until: datetime) -> None:
         """Bring a claimed name's next check back to `until` (its check could not run)."""
         await guarded(
-            lambda: self._watched.update_one({"_id": name}, {"$set": {"schedule": {"next": until}}})
+            lambda: self._watched.update_one(
+                {"_id": name}, {"$set": {"schedule": {"next": until}}}
+            ),
+            timeout_ms=self._max_time_ms,
+            write=True,
         )
 
     async def record_check(self, name: str, *, checked: datetime, digest: str, error: str) -> None:
         """Store a check's outcome; a name unwatched meanwhile stays unwatched."""
         fields = _check(checked, digest, error)
-        await guarded(lambda: self._watched.update_one({"_id": name}, {"$set": fields}))
+        await guarded(
+            lambda: self._watched.update_one({"_id": name}, {"$set": fields}),
+            timeout_ms=self._max_time_ms,
+            write=True,
+        )
 
 
 def _record(doc: dict[str, Any]) -> WatchedImage:

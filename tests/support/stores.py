@@ -27,10 +27,12 @@ class _Awaitable:
 
 
 class _LimitedCursor:
-    """A cursor whose to_list(n) returns at most n documents, as the real driver's does."""
+    """A cursor whose to_list(n) returns at most n documents and keeps the rest for the next
+    call, as the real driver's does."""
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
+        self._rest: list[Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
@@ -39,8 +41,11 @@ class _LimitedCursor:
         return self._cursor.__aiter__()
 
     async def to_list(self, length: int | None = None) -> list[Any]:
-        rows = await self._cursor.to_list()
-        return rows if length is None else rows[:length]
+        if self._rest is None:
+            self._rest = await self._cursor.to_list()
+        cut = len(self._rest) if length is None else length
+        rows, self._rest = self._rest[:cut], self._rest[cut:]
+        return rows
 
     async def close(self) -> None:
         return None

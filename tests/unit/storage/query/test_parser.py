@@ -7,6 +7,7 @@ import pytest
 from storage.query import InvalidQuery, Kind, Level, parse
 from storage.query.fields import DEPLOYMENT_LABELS, FIELDS
 from storage.query.nodes import Exists, Text, TextMode
+from storage.query.parser import MAX_CLAUSES, MAX_VALUES, MAX_VALUES_PER_CLAUSE
 
 IMAGE_LABELS = [
     "Image", "Image Registry", "Image Remote", "Image Tag", "Image Sha", "Image Created Time",
@@ -155,14 +156,36 @@ def test_spaces_around_plus_are_tolerated() -> None:
     assert [c.label for c in query.clauses] == ["Image", "Image Tag"]
 
 
-def test_many_values_do_not_crash() -> None:
-    (clause,) = parse("CVE:" + ",".join(["cve-1"] * 70_000)).clauses
-    assert len(clause.values) == 70_000
+def test_values_up_to_the_caps_are_accepted() -> None:
+    per_clause = ",".join(["cve-1"] * MAX_VALUES_PER_CLAUSE)
+    query = parse(f"CVE:{per_clause}+Component:{per_clause}")
+    assert [len(c.values) for c in query.clauses] == [MAX_VALUES_PER_CLAUSE] * 2
+    assert MAX_VALUES == 2 * MAX_VALUES_PER_CLAUSE
 
 
-def test_too_many_values_are_rejected() -> None:
-    with pytest.raises(InvalidQuery, match="more than 100000 values"):
-        parse("CVE:" + ",".join(["c"] * 100_001))
+def test_too_many_values_in_one_clause_are_rejected() -> None:
+    with pytest.raises(InvalidQuery, match=f'"CVE" has more than {MAX_VALUES_PER_CLAUSE} values'):
+        parse("CVE:" + ",".join(["c"] * (MAX_VALUES_PER_CLAUSE + 1)))
+
+
+def test_too_many_values_in_all_clauses_are_rejected() -> None:
+    labels = ["CVE", "Component", "Image", "Image Tag"]
+    each = MAX_VALUES // len(labels) + 1  # under the per-clause cap, over the total
+    assert each <= MAX_VALUES_PER_CLAUSE
+    text = "+".join(f"{label}:" + ",".join(["x"] * each) for label in labels)
+    with pytest.raises(InvalidQuery, match=f"more than {MAX_VALUES} values in all its clauses"):
+        parse(text)
+
+
+def test_too_many_clauses_are_rejected() -> None:
+    # differently cased labels are separate clauses: "image", "Image", "iMage", …
+    labels = [
+        "".join(c.upper() if (i >> k) & 1 else c for k, c in enumerate("image"))
+        for i in range(MAX_CLAUSES + 1)
+    ]
+    parse("+".join(f"{label}:x" for label in labels[:MAX_CLAUSES]))
+    with pytest.raises(InvalidQuery, match=f"more than {MAX_CLAUSES} clauses"):
+        parse("+".join(f"{label}:x" for label in labels))
 
 
 @pytest.mark.parametrize(

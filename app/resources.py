@@ -28,8 +28,11 @@ from app.services.rematching import Rematcher
 from app.services.rescan import RescanService
 from app.services.scanning import ScanService
 from app.services.watched import WatchService
+from app.workers.layout import run_layout_rebuild
 from app.workers.rescan import run_rescans
 from schemas.image import normalize_image
+from storage.errors import StorageError
+from storage.layout import LayoutRebuild
 from storage.leases import LeaseRepository
 from storage.mongo import ensure_indexes, open_client
 from storage.watched import WatchedImageRepository
@@ -56,11 +59,13 @@ def mongo_ctx(db: AsyncDatabase[dict[str, Any]] | None = None) -> Any:
         else:
             # Serve anyway, not ready; indexes follow when the database answers.
             retry = asyncio.create_task(_retry_indexes(app[DB], readiness))
+        layout = await _start_layout_rebuild(app[DB], readiness, ask_now=retry is None)
         yield
-        if retry is not None:
-            retry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await retry
+        for task in (retry, layout):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if client is not None:
             await client.close()
 
@@ -85,6 +90,29 @@ async def _retry_indexes(db: AsyncDatabase[dict[str, Any]], readiness: Readiness
     while not await _try_indexes(db):  # noqa: ASYNC110
         await asyncio.sleep(INDEX_RETRY_S)
     readiness.end(INDEXES)
+
+
+# Start-up work (see `Readiness.begin`): images stored in an older layout being rebuilt.
+LAYOUT = "layout"
+
+
+async def _start_layout_rebuild(
+    db: AsyncDatabase[dict[str, Any]], readiness: Readiness, *, ask_now: bool
+) -> asyncio.Task[None] | None:
+    """Nothing when every image is in the current layout (asked at once while the database
+    answers); otherwise the rebuild in the background, not ready until it ends."""
+    rebuild = LayoutRebuild(db)
+    try:
+        if ask_now and await rebuild.current():
+            return None
+    except StorageError as exc:
+        logger.warning("stored layout not checked, the database is not answering: %s", exc)
+    readiness.begin(LAYOUT, "images stored by an earlier version are being rebuilt")
+    return asyncio.create_task(
+        run_layout_rebuild(
+            rebuild, LeaseRepository(db), owner=owner_id(), done=lambda: readiness.end(LAYOUT)
+        )
+    )
 
 
 def owner_id() -> str:

@@ -8,11 +8,13 @@ the sort.
 
 from __future__ import annotations
 
+import base64
 import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 import pytest
 
 from tests.support.images import component, image, vuln
@@ -376,10 +378,6 @@ async def test_a_malformed_cursor_is_400(client: Any, stored: None, cursor: str)
 
 async def test_a_cursor_with_another_number_of_keys_is_400(client: Any, stored: None) -> None:
     # a default-sort cursor edited to name one more key than the sort has
-    import base64
-
-    import orjson
-
     cursor = await _first_cursor(client, {})
     body = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     body["p"].append(1)

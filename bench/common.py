@@ -19,7 +19,7 @@ IMAGE_SERVICE = str(Path(PYTHON).with_name("image-service"))
 LOOPBACK = "127.0.0.1"
 IDENTITY = {"Accept-Encoding": "identity"}
 # What our repository leaves out of every image it reads (storage/images.py).
-INTERNAL_PROJECTION: dict[str, Any] = {"_search": 0, "_rev": 0}
+INTERNAL_PROJECTION: dict[str, Any] = {"_search": 0, "_sort": 0, "_layout": 0, "_rev": 0}
 EXPORT_SORT = [("lastUpdated", 1), ("_id", 1)]
 KEY_PACKAGES = (
     "aiohttp",

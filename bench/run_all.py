@@ -4,7 +4,7 @@ rewrites bench/RESULTS.md.
     .venv/bin/python -m bench.run_all [--quick] [--only auth]
 
 from the repository root; the sections of RESULTS.md other commands write (`python -m bench.scan`,
-`python -m bench.api.load_mix`) are kept.
+`python -m bench.api.load_mix`, `python -m bench.api.list_pages`) are kept.
 `--only auth` measures the authentication cost alone and rewrites only its section.
 """
 
@@ -24,6 +24,7 @@ from bench.api.config import Config, parse_args
 from bench.api.datasets import Dataset, Store, ensure_dataset
 from bench.api.export import cursor_memory, export_bench, rss_bench
 from bench.api.get_requests import get_bench
+from bench.api.list_pages import SECTION as LIST_PAGES_SECTION
 from bench.api.load_mix import SECTION as LOAD_SECTION
 from bench.api.profiling import micro, profile_export, profile_get
 from bench.api.results_md import render
@@ -34,8 +35,8 @@ AUTH_RESULTS = WORK / "auth_results.json"
 
 
 # Sections other commands write on their own (`python -m bench.api.load_mix`, `python -m
-# bench.scan`): a rewrite keeps them, in this order, at the end.
-KEPT_SECTIONS = (LOAD_SECTION, "## Scanning")
+# bench.api.list_pages`, `python -m bench.scan`): a rewrite keeps them, in this order, at the end.
+KEPT_SECTIONS = (LOAD_SECTION, LIST_PAGES_SECTION, "## Scanning")
 
 
 def write_results(path: Path, text: str) -> None:

@@ -1,8 +1,9 @@
 """``sort_plan``: a REST sort option (field, reversed, aggregateBy) → stored paths to sort on.
 
-Every key is a plain stored path (``_sort`` keys, see ``sort_keys``), all in one direction, ending
-with the tie-breaker: a find sorts on them as they are, and an index on the same paths in the
-same order (ascending; walked backwards for a descending sort) serves the sort.
+Every key is a plain stored path (``_sort`` keys, see ``sort_keys``), ending with the
+tie-breaker, all in one direction (but for COUNT of an image-level field): a find sorts on them
+as they are, and an index on the same paths in the same order (ascending; walked backwards for a
+descending sort) serves the sort.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ def sort_plan(
     Sorting on a component/CVE/layer field (or a string array) orders images by the minimum of
     that field over their rows when ascending and by the maximum when descending; ``aggr``
     COUNT/MIN/MAX (optionally distinct) sorts by that aggregate instead. Nulls sort last in both
-    directions. COUNT of an image-level field is 1 when it is set (0 for a null), and ties break
-    in the direction of the key sorted on.
+    directions. COUNT of an image-level field is 1 when it is set (0 for a null). Ties break on
+    the digest, in the direction of the (last) field sorted on.
 
     Raises:
         InvalidQuery: unknown, unsupported or unsortable field, or unknown aggregation.
@@ -83,8 +84,8 @@ def sort_plan(
         target = lookup(label, what="sort field")
         if not target.sortable:
             raise InvalidQuery(f'sort field "{target.label}" is not sortable')
-        flipped = reversed_ ^ invert ^ target.sort_inverted
-        keys += _keys(target, -1 if flipped else 1, aggregation, distinct)
+        direction = -1 if reversed_ ^ invert ^ target.sort_inverted else 1
+        keys += _keys(target, direction, aggregation, distinct)
     return _assemble(keys, direction)
 
 
@@ -103,8 +104,9 @@ def _keys(field: Field, direction: int, aggregation: str, distinct: bool) -> lis
     else:
         scalar = scalar_key(field)
         if aggregation == "COUNT":
-            # 1 when set, 0 when null: ascending counts are descending null flags. A field that
-            # is never null counts 1 everywhere, which leaves the tie-breaker.
+            # 1 when set, 0 when null: ascending counts are descending null flags (with ties
+            # still ascending: no index serves it). A field that is never null counts 1
+            # everywhere, which leaves the tie-breaker.
             return [] if scalar.null is None else [SortKey(scalar.null, -direction)]
         value, null = scalar.value, scalar.null
     if direction == 1 and null is not None:
@@ -112,11 +114,11 @@ def _keys(field: Field, direction: int, aggregation: str, distinct: bool) -> lis
     return [SortKey(value, direction)]
 
 
-def _assemble(keys: list[SortKey], direction: int) -> SortPlan:
+def _assemble(keys: list[SortKey], tie: int) -> SortPlan:
+    """The keys, each once, then the tie-breaker in the direction of the last field (so that
+    reversing a sort reverses the order of the images that tie)."""
     unique: dict[str, SortKey] = {}
     for key in keys:
         unique.setdefault(key.path, key)
-    # Ties break in the direction of the last key, so reversing a sort reverses the list.
-    last = keys[-1].direction if keys else direction
-    unique.setdefault(TIE_BREAKER, SortKey(TIE_BREAKER, last))
+    unique.setdefault(TIE_BREAKER, SortKey(TIE_BREAKER, tie))
     return SortPlan(tuple(unique.values()))

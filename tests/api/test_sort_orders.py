@@ -170,7 +170,8 @@ COMPONENT_FIELDS = {"Component", "Component Version", "Component Top CVSS"}
 
 def _key(img: dict[str, Any], label: str, ascending: bool, aggr: str, distinct: bool) -> Any:
     if label in SCALARS:
-        return SCALARS[label](img)
+        value = SCALARS[label](img)
+        return int(value is not None) if aggr == "COUNT" else value
     pairs = MULTI[label](img)
     values = [v for _, v in pairs]
     if aggr == "COUNT":
@@ -205,24 +206,32 @@ def expected_order(option: tuple[str, bool, str, bool]) -> list[str]:
     return [digest for _, digest in sorted(keyed, key=functools.cmp_to_key(compare))]
 
 
-OPTIONS = [
-    (label, reversed_, "UNSET", False)
-    for label in [*SCALARS, *MULTI, "Image"]
-    if label not in ("Image Registry", "Image Remote", "Image Tag")
-    for reversed_ in (False, True)
-] + [
-    (label, reversed_, aggr, distinct)
-    for label in (
-        "CVSS",
-        "CVE",
-        "Component",
-        "Component Top CVSS",
-        "CVE Published On",
-        "Image Command",
-    )
-    for reversed_ in (False, True)
-    for aggr, distinct in (("COUNT", False), ("COUNT", True), ("MIN", False), ("MAX", False))
-]
+OPTIONS = (
+    [
+        (label, reversed_, "UNSET", False)
+        for label in [*SCALARS, *MULTI, "Image"]
+        if label not in ("Image Registry", "Image Remote", "Image Tag")
+        for reversed_ in (False, True)
+    ]
+    + [
+        (label, reversed_, aggr, distinct)
+        for label in (
+            "CVSS",
+            "CVE",
+            "Component",
+            "Component Top CVSS",
+            "CVE Published On",
+            "Image Command",
+        )
+        for reversed_ in (False, True)
+        for aggr, distinct in (("COUNT", False), ("COUNT", True), ("MIN", False), ("MAX", False))
+    ]
+    + [
+        (label, reversed_, "COUNT", False)
+        for label in ("Image Top CVSS", "Image Created Time", "Image Tag")
+        for reversed_ in (False, True)
+    ]
+)
 
 
 def _params(option: tuple[str, bool, str, bool], **extra: str) -> dict[str, str]:

@@ -96,7 +96,8 @@ def test_multi_valued_fields_sort_by_min_ascending_max_descending(
         ("CVSS", "MIN", False, True, [("_sort.cvss_lo", -1)]),
         ("CVSS", "MIN", True, False, [("_sort.cvss_z", 1), ("_sort.cvss_lo", 1)]),
         ("Image Volumes", "MAX", False, False, [("_sort.vol_z", 1), ("_sort.vol_hi", 1)]),
-        # COUNT of an image-level field: 1 when set, so ascending = null flag descending
+        # COUNT of an image-level field: 1 when set, so ascending = null flag descending (ties
+        # still in the direction asked for)
         ("Image Top CVSS", "COUNT", False, False, [("_sort.top_z", -1)]),
         ("Image Top CVSS", "COUNT", False, True, [("_sort.top_z", 1)]),
         ("Image Tag", "COUNT", False, False, []),  # never null: every image counts 1
@@ -105,7 +106,7 @@ def test_multi_valued_fields_sort_by_min_ascending_max_descending(
 def test_aggregates(
     field: str, aggr: str, distinct: bool, reversed_: bool, keys: list[Any]
 ) -> None:
-    direction = keys[-1][1] if keys else (-1 if reversed_ else 1)
+    direction = -1 if reversed_ else 1
     assert sort_plan(field, reversed_, aggr, distinct).sort == [*keys, (SHA, direction)]
 
 
@@ -128,6 +129,8 @@ def test_every_option_sorts_on_stored_keys_in_one_direction() -> None:
                     plan = sort_plan(label, reversed_, aggr, distinct)
                     assert plan.paths[-1] == SHA, label
                     assert all(path in stored for path in plan.paths[:-1]), label
+                    if aggr == "COUNT" and plan.paths[0].endswith("_z"):
+                        continue  # COUNT of an image-level field: see test_aggregates
                     # one direction: an ascending index serves it (backwards when descending)
                     assert len({key.direction for key in plan.keys}) == 1, label
 

@@ -1,0 +1,229 @@
+"""ListImages pages by collection size: p50/p99 of a 20-row page at each size on nx-27017, and a
+deep keyset page against the offset page at the same depth; its own section of bench/RESULTS.md.
+
+    .venv/bin/python -m bench.api.list_pages [--sizes 1000,10000,100000] [--repeat 60]
+
+Per size, `image-service serve` on a database of that many small images (seeded through the
+service, reused by later runs; a database an earlier version seeded is rebuilt by the server at
+start-up, which /readyz waits for). One client on one keep-alive connection sends each case's
+request `--repeat` times after a warm-up, one at a time, with an Admin token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from bench.api.datasets import Dataset, Store, ensure_dataset, nx_token
+from bench.api.timing import log
+from bench.children import child, free_port, wait_http_ok
+from bench.common import BENCH, IMAGE_SERVICE, LOOPBACK, ROOT, WORK, machine, median, percentile
+from bench.tokens import read_token
+
+SECTION = "## ListImages pages by collection size"
+RESULTS = WORK / "list_pages.json"
+LIMIT = 20
+# Case → query parameters (besides the 20-row limit). The first four are the issue's; the last
+# two sort on keys that have no index of their own, to show what a store does without one.
+CASES: dict[str, dict[str, str]] = {
+    "default sort": {},
+    "Image sort": {"pagination.sortOption.field": "Image"},
+    "prefix query": {"query": "Image:docker.io/library/"},
+    "component query": {"query": "Component:openssl"},
+    "CVSS descending": {
+        "pagination.sortOption.field": "CVSS",
+        "pagination.sortOption.reversed": "true",
+    },
+    "unindexed: Component Version": {"pagination.sortOption.field": "Component Version"},
+}
+GOAL_RATIO = 2.0
+GOAL_P50_MS = 100.0
+WARMUP = 5
+
+
+class Client:
+    """Sequential GETs on one keep-alive connection, with the token."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self._conn = http.client.HTTPConnection(LOOPBACK, port, timeout=300)
+        self._headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
+
+    def get(self, path: str) -> tuple[float, dict[str, Any]]:
+        started = time.perf_counter()
+        self._conn.request("GET", path, headers=self._headers)
+        response = self._conn.getresponse()
+        body = response.read()
+        took = time.perf_counter() - started
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
+        return took, json.loads(body)
+
+    def timed(self, path: str, repeat: int) -> dict[str, float]:
+        for _ in range(WARMUP):
+            self.get(path)
+        times = [self.get(path)[0] * 1000 for _ in range(repeat)]
+        return {"p50": median(times), "p99": percentile(times, 99), "n": len(times)}
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _path(params: dict[str, str]) -> str:
+    return "/v1/images?" + urlencode({"pagination.limit": str(LIMIT), **params})
+
+
+def measure(client: Client, count: int, repeat: int) -> dict[str, Any]:
+    cases = {}
+    for name, params in CASES.items():
+        cases[name] = client.timed(_path(params), repeat)
+        log(f"  {count:>7,} {name}: p50 {cases[name]['p50']:.1f} ms")
+    # A page near the end of the default order: by offset, and by the cursor of the row
+    # before it (taken from a one-row page at that offset).
+    depth = max(0, count - 2 * LIMIT)
+    _, one = client.get(_path({"pagination.limit": "1", "pagination.offset": str(depth - 1)}))
+    deep = {
+        "depth": depth,
+        "offset": client.timed(_path({"pagination.offset": str(depth)}), repeat),
+        "cursor": client.timed(_path({"pagination.cursor": one["nextCursor"]}), repeat),
+    }
+    log(
+        f"  {count:>7,} page at {depth:,}: offset p50 {deep['offset']['p50']:.1f} ms, "
+        f"cursor p50 {deep['cursor']['p50']:.1f} ms"
+    )
+    return {"count": count, "cases": cases, "deep": deep}
+
+
+def run_size(store: Store, count: int, seed: int, repeat: int) -> dict[str, Any]:
+    ds = Dataset("small", count, seed)
+    seeded = ensure_dataset(store, ds, workers=2)
+    token = read_token(nx_token(store, ds))
+    port = free_port()
+    command = [IMAGE_SERVICE, "serve", "--host", LOOPBACK, "--port", str(port)]
+    with child(f"list-pages-{count}", command, env={"MONGODB_URI": store.uri + ds.db}) as server:
+        started = time.perf_counter()
+        # ready: indexes made, images of an older layout rebuilt
+        wait_http_ok(server, f"http://{LOOPBACK}:{port}/readyz", timeout_s=3600)
+        ready_s = time.perf_counter() - started
+        client = Client(port, token)
+        try:
+            result = measure(client, count, repeat)
+        finally:
+            client.close()
+    return {**result, "dataset": seeded, "ready_s": ready_s}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated counts")
+    parser.add_argument("--repeat", type=int, default=60, help="timed requests per case")
+    parser.add_argument("--seed", type=int, default=1, help="the datasets' generator seed")
+    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument(
+        "--store-dir", type=Path, default=WORK / "store", help="nx-27017's data (bench.run_all's)"
+    )
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite the section from the last run"
+    )
+    args = parser.parse_args(argv)
+    if args.render_only:
+        write_section(args.results, json.loads(RESULTS.read_text()))
+        return 0
+    from app.cli.local_store import start_local_store
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    out: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "repeat": args.repeat,
+        "sizes": [],
+    }
+    local = start_local_store(args.store_dir)
+    try:
+        store = Store(uri=local.uri, pid=local.process.pid)
+        for count in sizes:
+            out["sizes"].append(run_size(store, count, args.seed, args.repeat))
+    finally:
+        local.stop()
+    out["git"] = _git_commit()
+    RESULTS.write_text(json.dumps(out, indent=1))
+    write_section(args.results, out)
+    return 0
+
+
+def _git_commit() -> str:
+    head = (ROOT / ".git" / "HEAD").read_text().strip()
+    if head.startswith("ref: "):
+        return (ROOT / ".git" / head[5:]).read_text().strip()[:7]
+    return head[:7]
+
+
+def write_section(path: Path, out: dict[str, Any]) -> None:
+    """RESULTS.md with this section replaced, or inserted before the load section or Scanning,
+    or appended."""
+    old = path.read_text() if path.exists() else ""
+    section = render(out).rstrip("\n") + "\n"
+    start = old.find("\n" + SECTION)
+    if start >= 0:
+        end = old.find("\n## ", start + 1)
+        text = old[: start + 1] + section + (old[end:] if end >= 0 else "")
+    elif (at := old.find("\n## Scanning")) >= 0:
+        text = old[: at + 1] + section + "\n" + old[at + 1 :]
+    else:
+        text = old.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+    log(f"updated {SECTION!r} in {path}")
+
+
+def render(out: dict[str, Any]) -> str:
+    sizes = out["sizes"]
+    counts = [s["count"] for s in sizes]
+    head = "| case | " + " | ".join(f"{c:,}: p50 / p99 ms" for c in counts) + " |"
+    rule = "|---|" + "---:|" * len(counts)
+    rows = [head, rule]
+    for name in CASES:
+        cells = [f"{s['cases'][name]['p50']:.1f} / {s['cases'][name]['p99']:.1f}" for s in sizes]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    for arm in ("offset", "cursor"):
+        cells = [f"{s['deep'][arm]['p50']:.1f} / {s['deep'][arm]['p99']:.1f}" for s in sizes]
+        label = "page near the end, by offset" if arm == "offset" else "same page, by cursor"
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    m = out["machine"]
+    text = [
+        SECTION,
+        "",
+        f"`python -m bench.api.list_pages` on {out['date']}, commit `{out.get('git', '?')}`, "
+        f"{m['cores']} cores ({m['cpu']}). `image-service serve` on nx-27017, one database of "
+        f"small images per size; one client, one keep-alive connection, {out['repeat']} timed "
+        f"requests per case after {WARMUP} untimed, a {LIMIT}-row page each. The page near the "
+        "end starts 40 rows before the last image of the default order; its cursor comes from "
+        "the one-row page before it.",
+        "",
+        *rows,
+        "",
+    ]
+    if len(sizes) > 1:
+        first, last = sizes[0], sizes[-1]
+        text.append(
+            f"Goal (issue 9): at {last['count']:,} images the p50 within {GOAL_RATIO:g}× of "
+            f"{first['count']:,} and under {GOAL_P50_MS:g} ms, for the first four cases:"
+        )
+        text.append("")
+        for name in list(CASES)[:4]:
+            a, b = first["cases"][name]["p50"], last["cases"][name]["p50"]
+            met = b <= GOAL_RATIO * a and b < GOAL_P50_MS
+            text.append(f"- {name}: ×{b / a:.2f}, {b:.1f} ms: {'met' if met else '**not met**'}")
+        text.append("")
+    ready = ", ".join(f"{s['count']:,}: {s['ready_s']:.1f} s" for s in sizes)
+    text.append(f"Server start to ready (indexes, layout rebuild if any): {ready}.")
+    return "\n".join(text) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

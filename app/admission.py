@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -28,6 +29,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # What a refused client is told to wait before trying again.
 RETRY_AFTER_S = 1.0
+# Adaptive budgets: never fewer slots than this, and at most this many waiters per slot.
+MIN_SLOTS = 2
+QUEUE_PER_SLOT = 2
 
 
 class Cost(enum.Enum):
@@ -46,17 +50,38 @@ class Budget:
 
     A free slot is taken without awaiting anything; a released slot goes straight to the
     oldest waiter, so a newcomer never overtakes the queue.
+
+    With a `target_s`, the number of slots adapts to the store between MIN_SLOTS and `limit`
+    (additive increase, multiplicative decrease): a request that held its slot longer than the
+    target cuts it, at most once per target period and by at most half; requests within the
+    target while the slots are in use let it grow by about one slot per full round. A store that
+    answers slowly (a busy or serial one, an expensive mix) gets fewer requests at once, so those
+    it gets finish in bounded time and the rest are refused quickly; a fast one gets `limit`.
+    The queue holds at most QUEUE_PER_SLOT waiters per current slot (and `queue` in all).
     """
 
     def __init__(
-        self, name: str, *, limit: int, queue: int, wait_s: float, streams: bool = False
+        self,
+        name: str,
+        *,
+        limit: int,
+        queue: int,
+        wait_s: float,
+        target_s: float = 0.0,
+        streams: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name  # what is counted, plural: "requests", "exports"
         # its routes answer NDJSON streams: a refusal is the stream's one error line
         self.streams = streams
-        self.limit = limit
+        self.max_limit = limit
+        self.min_limit = min(limit, MIN_SLOTS)
+        self.limit = float(limit)  # the current number of slots (fractional while adapting)
         self.queue = queue
         self.wait_s = wait_s
+        self.target_s = target_s
+        self._clock = clock
+        self._no_cut_before = 0.0
         self.in_flight = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         # when a request of this budget last got an answer that is not a 5xx (time.monotonic):
@@ -75,6 +100,14 @@ class Budget:
     def queued(self) -> int:
         return len(self._waiters)
 
+    @property
+    def slots(self) -> int:
+        return math.ceil(self.limit)
+
+    @property
+    def queue_room(self) -> int:
+        return min(self.queue, QUEUE_PER_SLOT * self.slots)
+
     def try_acquire(self) -> bool:
         """Take a free slot if there is one and nobody is waiting for it."""
         if self.in_flight < self.limit and not self._waiters:
@@ -91,10 +124,11 @@ class Budget:
         """
         if self.try_acquire():
             return
-        if len(self._waiters) >= self.queue:
+        room = self.queue_room
+        if len(self._waiters) >= room:
             self.refused_full += 1
             raise Overloaded(
-                f"the service is busy: {self.limit} {self.name} in flight and {self.queue} "
+                f"the service is busy: {self.slots} {self.name} in flight and {room} "
                 "waiting; retry later",
                 retry_after=RETRY_AFTER_S,
             )
@@ -117,22 +151,35 @@ class Budget:
             if isinstance(exc, TimeoutError):
                 self.refused_timeout += 1
                 raise Overloaded(
-                    f"the service is busy: no slot among {self.limit} {self.name} came free "
+                    f"the service is busy: no slot among {self.slots} {self.name} came free "
                     f"within {self.wait_s:g}s; retry later",
                     retry_after=RETRY_AFTER_S,
                 ) from None
             raise
         self.admitted += 1
 
-    def release(self) -> None:
-        """Give the slot back, or straight to the oldest waiter still waiting."""
+    def release(self, held_s: float | None = None) -> None:
+        """Give the slot back, or straight to the oldest waiter still waiting (unless the
+        slots were cut meanwhile); `held_s`, how long the slot was held, adapts the slots."""
+        if held_s is not None and self.target_s:
+            self._adapt(held_s)
         waiters = self._waiters
-        while waiters:
+        while waiters and self.in_flight - 1 < self.limit:
             turn = waiters.popleft()
             if not turn.done():
                 turn.set_result(None)  # the slot changes hands: in_flight stays
                 return
         self.in_flight -= 1
+
+    def _adapt(self, held_s: float) -> None:
+        if held_s > self.target_s:
+            now = self._clock()
+            if now >= self._no_cut_before:
+                cut = max(0.5, self.target_s / held_s)
+                self.limit = max(float(self.min_limit), self.limit * cut)
+                self._no_cut_before = now + self.target_s
+        elif self._waiters or self.in_flight >= self.limit:
+            self.limit = min(float(self.max_limit), self.limit + 1 / self.limit)
 
 
 def admission_middleware(budgets: Mapping[web.AbstractRoute, Budget]) -> Middleware:
@@ -155,12 +202,16 @@ def admission_middleware(budgets: Mapping[web.AbstractRoute, Budget]) -> Middlew
                 budget.release()
                 request[CLIENT_GONE] = True
                 return web.Response(status=499)
+        started = time.monotonic()
         try:
             response = await handler(request)
-        finally:
-            budget.release()
+        except BaseException:
+            budget.release(time.monotonic() - started)
+            raise
+        done = time.monotonic()
+        budget.release(done - started)
         if response.status < 500:
-            budget.answered_at = time.monotonic()
+            budget.answered_at = done
         return response
 
     return middleware
@@ -190,7 +241,10 @@ class AdmissionCollector:
         queued = GaugeMetricFamily(
             f"{prefix}_queued", "requests waiting for a slot", labels=["budget"]
         )
-        limit = GaugeMetricFamily(f"{prefix}_limit", "slots", labels=["budget"])
+        limit = GaugeMetricFamily(
+            f"{prefix}_limit", "slots now (adapting to the store)", labels=["budget"]
+        )
+        max_limit = GaugeMetricFamily(f"{prefix}_max_limit", "most slots", labels=["budget"])
         admitted = CounterMetricFamily(
             f"{prefix}_admitted", "requests given a slot", labels=["budget"]
         )
@@ -205,11 +259,12 @@ class AdmissionCollector:
             in_flight.add_metric([name], budget.in_flight)
             queued.add_metric([name], budget.queued)
             limit.add_metric([name], budget.limit)
+            max_limit.add_metric([name], budget.max_limit)
             admitted.add_metric([name], budget.admitted)
             waited.add_metric([name], budget.waited)
             refused.add_metric([name, "queue_full"], budget.refused_full)
             refused.add_metric([name, "wait_timeout"], budget.refused_timeout)
-        yield from (in_flight, queued, limit, admitted, waited, refused)
+        yield from (in_flight, queued, limit, max_limit, admitted, waited, refused)
 
     def describe(self) -> list[GaugeMetricFamily]:
         return []

@@ -45,10 +45,12 @@ class Settings:
     # admission control (app/admission.py): store-heavy requests in flight at once, how many may
     # queue for a slot and for how long (then 429); exports have a smaller budget of their own
     # with a queue as long as it. Together well under the driver's pool (maxPoolSize 100).
+    # The in-flight limit adapts below its maximum to keep requests within the target latency.
     max_in_flight: int = 32
     max_queued: int = 64
-    queue_wait_s: float = 2.0
-    max_exports: int = 4
+    queue_wait_s: float = 1.0
+    max_exports: int = 2
+    target_latency_s: float = 1.0
     scan_queue_wait_s: float = 5.0
     scan_timeout_s: float = 600.0
     # per layer: compressed bytes, bytes once inflated, tar entries (decompression bombs)
@@ -173,8 +175,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_concurrent_scans=_int(env, "IMAGE_SERVICE_MAX_CONCURRENT_SCANS", 8, errors, minimum=1),
         max_in_flight=_int(env, "IMAGE_SERVICE_MAX_IN_FLIGHT", 32, errors, minimum=1),
         max_queued=_int(env, "IMAGE_SERVICE_MAX_QUEUED", 64, errors, minimum=0),
-        queue_wait_s=_seconds(env, "IMAGE_SERVICE_QUEUE_WAIT", 2.0, errors),
-        max_exports=_int(env, "IMAGE_SERVICE_MAX_EXPORTS", 4, errors, minimum=1),
+        queue_wait_s=_seconds(env, "IMAGE_SERVICE_QUEUE_WAIT", 1.0, errors),
+        max_exports=_int(env, "IMAGE_SERVICE_MAX_EXPORTS", 2, errors, minimum=1),
+        target_latency_s=_seconds(env, "IMAGE_SERVICE_TARGET_LATENCY", 1.0, errors),
         scan_queue_wait_s=_seconds(env, "IMAGE_SERVICE_SCAN_QUEUE_WAIT", 5.0, errors),
         scan_timeout_s=_seconds(env, "IMAGE_SERVICE_SCAN_TIMEOUT", 600.0, errors, minimum=1),
         max_layer_bytes=_int(env, "IMAGE_SERVICE_MAX_LAYER_BYTES", 2 << 30, errors, minimum=1),

@@ -60,7 +60,11 @@ def _admission(
     wait_s = settings.queue_wait_s
     budgets = {
         Cost.STORE: Budget(
-            "requests", limit=settings.max_in_flight, queue=settings.max_queued, wait_s=wait_s
+            "requests",
+            limit=settings.max_in_flight,
+            queue=settings.max_queued,
+            wait_s=wait_s,
+            target_s=settings.target_latency_s,
         ),
         Cost.EXPORT: Budget(
             "exports",

@@ -19,18 +19,21 @@ import json
 import os
 import random
 import re
+import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import psutil
 from pymongo import MongoClient
 
 from bench.api.datasets import Dataset, Store, ensure_dataset, ids_file, nx_token
 from bench.api.timing import log
 from bench.children import child, free_port, module, run_json, wait_http_ok
 from bench.common import BENCH, IMAGE_SERVICE, LOOPBACK, ROOT, WORK, machine
+from bench.measuring import cpu_seconds
 from bench.tokens import read_token
 
 SECTION = "## Load: many clients on a mix of operations"
@@ -103,6 +106,17 @@ def logged_failures(log_path: Path) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _cpu(server_pid: int, store_pid: int) -> dict[str, float]:
+    """CPU seconds of the server and the store, the busy time of all cores, and the wall clock."""
+    times = psutil.cpu_times()
+    return {
+        "server": cpu_seconds(server_pid),
+        "store": cpu_seconds(store_pid),
+        "busy": times.user + times.system + times.nice + times.irq + times.softirq,
+        "wall": time.monotonic(),
+    }
+
+
 def run_arm(
     store: Store, ds: Dataset, arm: str, plan_path: Path, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -121,7 +135,20 @@ def run_arm(
         ]
         if arm == "polite":
             client.append("--honor-retry-after")
+        before = _cpu(server.pid, store.pid)
         result: dict[str, Any] = run_json(client, timeout_s=args.duration + 600)
+        result["cpu_s"] = {
+            name: round(after - before[name], 2)
+            for name, after in _cpu(server.pid, store.pid).items()
+        }
+        result["cpu_s"]["client"] = round(result.pop("client_cpu_s"), 2)
+        result["cpu_s"]["other"] = round(
+            result["cpu_s"]["busy"]
+            - result["cpu_s"]["server"]
+            - result["cpu_s"]["store"]
+            - result["cpu_s"]["client"],
+            2,
+        )
         result["server_metrics"] = scrape(base, token)
         result["logged_failures"] = logged_failures(server.log_path)
         result["server_alive"] = server.alive()
@@ -277,10 +304,15 @@ def render(out: dict[str, Any]) -> str:
         refused = {k: v for k, v in metrics.items() if "admission_refused" in k and v}
         failures = {k: v for k, v in metrics.items() if "http_failures_total" in k and v}
         logged = ", ".join(f"{n:,}× {s}" for s, n in a["logged_failures"].items()) or "none"
+        cpu = a.get("cpu_s")
+        parts = ("server", "store", "client", "other")
+        shares = " / ".join(f"{cpu[k] / cpu['wall']:.2f}" for k in parts) if cpu else "–"
         rows.append(
             f"- **{a['arm']}**: refused by admission "
             + (", ".join(f"`{k.split('{')[1][:-1]}` {v:,.0f}" for k, v in refused.items()) or "0")
-            + f"; failures counted {sum(failures.values()):,.0f}; failure log lines: {logged}."
+            + f"; failures counted {sum(failures.values()):,.0f}; failure log lines: {logged}; "
+            f"CPU (cores, from the start of the load to the end of recovery) server / store / "
+            f"load client / rest of the machine: {shares}."
         )
     rows += ["", _goals(out)]
     return "\n".join(rows) + "\n"

@@ -213,6 +213,7 @@ async def run(
             "readyz": await readyz,
             "idle_probe_ms": [s * 1000 for s in idle],
             **await recovery,
+            "client_cpu_s": time.process_time(),
         }
 
 

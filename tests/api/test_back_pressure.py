@@ -24,7 +24,15 @@ pytestmark = pytest.mark.parametrize("store", [MONGOMOCK])
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return replace(settings, max_in_flight=2, max_queued=1, queue_wait_s=30.0, max_exports=1)
+    # a fixed number of slots: the held requests take as long as the test makes them
+    return replace(
+        settings,
+        max_in_flight=2,
+        max_queued=1,
+        queue_wait_s=30.0,
+        max_exports=1,
+        target_latency_s=0,
+    )
 
 
 class Gate:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.admission import RETRY_AFTER_S, Budget, Overloaded
+from app.admission import MIN_SLOTS, RETRY_AFTER_S, Budget, Overloaded
 
 
 async def _waiting(budget: Budget) -> asyncio.Task[None]:
@@ -88,3 +88,68 @@ async def test_a_waiter_cancelled_after_the_handover_gives_the_slot_back() -> No
         await first
     await second  # the slot `first` could not use went on to `second`
     assert (budget.in_flight, budget.queued) == (1, 0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def adaptive(limit: int = 32, queue: int = 64) -> tuple[Budget, Clock]:
+    clock = Clock()
+    return Budget("requests", limit=limit, queue=queue, wait_s=10, target_s=1.0, clock=clock), clock
+
+
+async def test_a_slot_held_beyond_the_target_cuts_the_slots_once_per_target_period() -> None:
+    budget, clock = adaptive()
+    for _ in range(3):
+        budget.try_acquire()
+    budget.release(held_s=1.5)
+    assert budget.limit == pytest.approx(32 / 1.5)
+    budget.release(held_s=9.0)  # the same congestion, reported again: no second cut
+    assert budget.limit == pytest.approx(32 / 1.5)
+    clock.now += 1.0
+    budget.release(held_s=9.0)  # by at most half
+    assert budget.limit == pytest.approx(16 / 1.5)
+    for _ in range(10):
+        clock.now += 1.0
+        budget.try_acquire()
+        budget.release(held_s=9.0)
+    assert budget.limit == MIN_SLOTS
+    assert (budget.slots, budget.queue_room) == (2, 2 * MIN_SLOTS)
+
+
+async def test_slots_grow_back_while_in_use_and_within_the_target_up_to_the_limit() -> None:
+    budget, clock = adaptive(limit=4)
+    budget.try_acquire()
+    budget.release(held_s=5.0)
+    assert budget.limit == 2
+    for _ in range(4):  # one slot in use of two: not saturated, no growth
+        assert budget.try_acquire()
+        budget.release(held_s=0.1)
+    assert budget.limit == 2
+    for _ in range(20):  # every slot in use
+        held = 0
+        while budget.try_acquire():
+            held += 1
+        assert held == budget.slots
+        for _ in range(held):
+            budget.release(held_s=0.1)
+    assert budget.limit == 4
+
+
+async def test_after_a_cut_a_released_slot_goes_to_a_waiter_only_within_the_slots() -> None:
+    budget, clock = adaptive(limit=4)
+    for _ in range(4):
+        assert budget.try_acquire()
+    waiter = await _waiting(budget)
+    budget.release(held_s=2.0)  # cut to 2 slots: 3 still in flight, the waiter keeps waiting
+    assert (budget.slots, budget.in_flight, waiter.done()) == (2, 3, False)
+    budget.release()
+    assert (budget.in_flight, waiter.done()) == (2, False)
+    budget.release()  # now there is room: the slot goes to the waiter
+    await waiter
+    assert (budget.in_flight, budget.queued) == (2, 0)

@@ -52,8 +52,10 @@ def test_admission_budgets_from_the_environment() -> None:
             "IMAGE_SERVICE_MAX_QUEUED": "0",
             "IMAGE_SERVICE_QUEUE_WAIT": "500ms",
             "IMAGE_SERVICE_MAX_EXPORTS": "2",
+            "IMAGE_SERVICE_TARGET_LATENCY": "0",
         }
     )
+    assert settings.target_latency_s == 0
     assert (settings.max_in_flight, settings.max_queued) == (8, 0)
     assert (settings.queue_wait_s, settings.max_exports) == (0.5, 2)
     with pytest.raises(SettingsError, match="IMAGE_SERVICE_MAX_IN_FLIGHT must be >= 1"):

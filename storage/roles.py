@@ -11,7 +11,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from storage.mongo import ROLES, guarded, translate_error
+from storage.mongo import ROLES, guarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +37,15 @@ class RoleRepository:
             "description": role.description,
             "permissions": dict(role.permissions),
         }
-        try:
-            await self._roles.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        except BaseException as exc:
-            raise translate_error(exc) from exc
-        return True
+
+        async def insert() -> bool:
+            try:
+                await self._roles.insert_one(doc)
+            except DuplicateKeyError:
+                return False
+            return True
+
+        return await guarded(insert, timeout_ms=self._max_time_ms, write=True)
 
     async def get(self, name: str) -> RoleRecord | None:
         doc = await guarded(

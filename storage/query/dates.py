@@ -31,6 +31,12 @@ _AGE_OPS = {">": "$lte", "<": "$gte", ">=": "$lt", "<=": "$gt", "=": "$eq", "=="
 _ABS_OPS = {">": "$gt", "<": "$lt", ">=": "$gte", "<=": "$lte", "=": "$eq", "==": "$eq"}
 
 
+def epoch_millis(at: datetime) -> int:
+    """Milliseconds since the epoch (a naive datetime is UTC); how row dates are stored."""
+    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // timedelta(milliseconds=1)
+
+
 def _bad(prefix: str, value: str) -> InvalidQuery:
     return InvalidQuery(
         f"invalid time query (prefix: {prefix}, value: {value}). "

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from storage.query.dates import epoch_millis
 from storage.query.enums import (
     APPLICATION,
     BASE_IMAGE,
@@ -109,6 +110,16 @@ def _time(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
+def _millis(value: Any) -> int | None:
+    """A row's date as epoch milliseconds.
+
+    nx-27017: a date compared inside `$elemMatch` is compared as text there, so `$gt` holds for
+    every date and `$lt` for none; MongoDB would compare the dates themselves.
+    """
+    at = _time(value)
+    return None if at is None else epoch_millis(at)
+
+
 def build_search_doc(doc: Doc) -> dict[str, Any]:
     """Build ``_search`` for a stored image document (wire shape, with ``_id``)."""
     name = _map(doc.get("name"))
@@ -197,10 +208,10 @@ def _vuln_row(vuln: Doc, comp: Doc) -> dict[str, Any]:
         VulnKey.STATE: state,
         VulnKey.IMPACT: _impact(vuln),
         VulnKey.NVD_CVSS: _nvd_cvss(vuln.get("cvssMetrics") or ()),
-        VulnKey.PUBLISHED: _time(vuln.get("publishedOn")),
-        VulnKey.CREATED: _time(vuln.get("firstSystemOccurrence")),
-        VulnKey.FIRST_IMAGE_OCCURRENCE: _time(vuln.get("firstImageOccurrence")),
-        VulnKey.FIX_AVAILABLE: _time(vuln.get("fixAvailableTimestamp")),
+        VulnKey.PUBLISHED: _millis(vuln.get("publishedOn")),
+        VulnKey.CREATED: _millis(vuln.get("firstSystemOccurrence")),
+        VulnKey.FIRST_IMAGE_OCCURRENCE: _millis(vuln.get("firstImageOccurrence")),
+        VulnKey.FIX_AVAILABLE: _millis(vuln.get("fixAvailableTimestamp")),
         VulnKey.EPSS: _float(_map(vuln.get("epss")).get("epssProbability")),
         VulnKey.KEV: vuln.get("exploit") is not None,
         VulnKey.ADVISORY_NAME: _str(advisory.get("name")),

@@ -16,7 +16,8 @@ SEARCH = "_search"
 # The version of the derived copies' layout (`_search`, `_sort`), stored on every document under
 # LAYOUT; bumped whenever what they hold changes, so that start-up rebuilds older documents.
 LAYOUT = "_layout"
-LAYOUT_VERSION = 2  # 2: flat rows keep strings' original spelling for exact matches
+# 2: flat rows keep strings' original spelling for exact matches; 3: row dates in epoch milliseconds
+LAYOUT_VERSION = 3
 
 
 class ImageKey(enum.StrEnum):

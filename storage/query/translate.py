@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.query import patterns
+from storage.query.dates import epoch_millis
 from storage.query.errors import InvalidQuery
-from storage.query.fields import Field, Kind, Level
+from storage.query.fields import Field, Kind, Level, all_fields
 from storage.query.nodes import (
     BoolIs,
     Clause,
@@ -85,7 +87,23 @@ def to_filter(query: Query, ctx: QueryContext) -> dict[str, Any]:
     result = all_of(top)
     if result is Truth.NEVER:
         return {"_id": {"$in": []}}  # no document satisfies it
-    return {} if result is Truth.ALWAYS else result
+    return {} if result is Truth.ALWAYS else _or_alone(result)
+
+
+def _or_alone(cond: Cond) -> Cond:
+    """The same condition with every ``$or`` alone in its document (moved under ``$and``).
+
+    nx-27017: its ``count`` command joins a ``$or`` to the conditions beside it without
+    parentheses (``a AND b OR c``), counting images that match neither; MongoDB would take
+    them side by side.
+    """
+    out = {
+        key: [_or_alone(c) for c in value] if key in ("$and", "$or", "$nor") else value
+        for key, value in cond.items()
+    }
+    if "$or" in out and len(out) > 1:
+        out["$and"] = [*out.get("$and", []), {"$or": out.pop("$or")}]
+    return out
 
 
 def _no_rows(field: Field) -> Cond:
@@ -147,12 +165,20 @@ def _condition(field: Field, path: str, pred: Predicate, now: datetime, *, inner
         case EnumIn(numbers=numbers):
             return _enum(path, numbers)
         case DateCmp(bounds=bounds):
+            if inner:  # rows keep dates as epoch milliseconds (see search_doc)
+                return _compare(path, {b.op: _millis(_instant(b, now)) for b in bounds})
             return _compare(path, {b.op: _instant(b, now) for b in bounds})
     raise TypeError(f"unexpected predicate {pred!r}")  # pragma: no cover - exhaustive match
 
 
 def _instant(bound: DateBound, now: datetime) -> datetime:
     return bound.at if bound.at is not None else now - timedelta(days=bound.days_ago or 0)
+
+
+def _millis(at: datetime) -> float:
+    """An instant in epoch milliseconds, with the microseconds a relative age may carry."""
+    whole = epoch_millis(at)
+    return whole + at.microsecond % 1000 / 1000
 
 
 def _compare(path: str, ops: dict[str, Any]) -> Cond:
@@ -279,26 +305,99 @@ def _count_alternatives(cond: Cond) -> int:
 
 
 def _alternatives(cond: Cond) -> list[Cond]:
-    """``cond`` as an OR of conditions without ``$or`` or ``$and`` (disjunctive normal form).
-
-    Two conditions on one key that cannot share an operator document stay under ``$and``.
-    """
+    """``cond`` as an OR of conditions without ``$or`` or ``$and`` (disjunctive normal form);
+    an alternative no row can pass is left out."""
     combos: list[Cond] = [{k: v for k, v in cond.items() if k not in ("$or", "$and")}]
     choices = [[a for alt in cond["$or"] for a in _alternatives(alt)]] if "$or" in cond else []
     choices += [_alternatives(part) for part in cond.get("$and", ())]
     for options in choices:
-        combos = [_both(combo, option) for combo in combos for option in options]
+        pairs = (_both(combo, option) for combo in combos for option in options)
+        combos = [both for both in pairs if both is not None]
     return combos
 
 
-def _both(a: Cond, b: Cond) -> Cond:
-    """``a`` and ``b`` on one row; two tests of ``ORIGINALS`` join their lookaheads."""
+def _both(a: Cond, b: Cond) -> Cond | None:
+    """``a`` and ``b`` on one row (None: no row passes both); two tests of ``ORIGINALS`` join
+    their lookaheads, and two tests of one key (a label typed twice in other cases) join into
+    one operator document.
+
+    nx-27017: ``$and`` inside ``$elemMatch`` matches nothing there (see ``_elem_match``);
+    MongoDB would take the two tests under ``$and``.
+    """
     if ORIGINALS in a and ORIGINALS in b:
         joined = a[ORIGINALS]["$regex"] + b[ORIGINALS]["$regex"].removeprefix("^")
         a = {**a, ORIGINALS: {"$regex": joined}}
         b = {k: v for k, v in b.items() if k != ORIGINALS}
     both = all_of([a, b])
-    return {} if isinstance(both, Truth) else both
+    if isinstance(both, Truth):
+        return {}
+    for extra in both.pop("$and", []):
+        ((key, test),) = extra.items()
+        joined = _same_key(key, both[key], test)
+        if joined is None:
+            return None
+        both[key] = joined
+    return both
+
+
+# How two bounds of one kind on the same key join: the tighter one holds.
+_TIGHTER = {"$gt": max, "$gte": max, "$lt": min, "$lte": min}
+
+
+def _same_key(key: str, first: Any, second: Any) -> dict[str, Any] | None:
+    """Two tests of one key as one operator document; None when no value passes both.
+
+    Raises:
+        InvalidQuery: both use an operator that does not join this way (two patterns, say).
+    """
+    joined = _operators(first)
+    for op, operand in _operators(second).items():
+        if op not in joined:
+            joined[op] = operand
+        elif op in _TIGHTER:
+            joined[op] = _TIGHTER[op](joined[op], operand)
+        elif op == "$eq" and joined[op] != operand:
+            return None
+        elif op != "$eq":
+            raise InvalidQuery(
+                f'two clauses on "{_row_label(key)}" (the label typed twice) cannot be combined; '
+                "type it once"
+            )
+    return joined if _satisfiable(joined) else None
+
+
+_PASSES = {
+    "$eq": operator.eq, "$gt": operator.gt, "$gte": operator.ge,
+    "$lt": operator.lt, "$lte": operator.le,
+}  # fmt: skip
+
+
+def _satisfiable(ops: dict[str, Any]) -> bool:
+    """False when the number bounds leave no value (``$eq`` outside them, or low above high)."""
+    bounds = {op: v for op, v in ops.items() if op in _PASSES and isinstance(v, int | float)}
+    if "$eq" in bounds:
+        return all(_PASSES[op](bounds["$eq"], v) for op, v in bounds.items())
+    lows = [(v, op == "$gt") for op, v in bounds.items() if op in ("$gt", "$gte")]
+    highs = [(v, op == "$lt") for op, v in bounds.items() if op in ("$lt", "$lte")]
+    return all(
+        low < high or (low == high and not (strict_low or strict_high))
+        for low, strict_low in lows
+        for high, strict_high in highs
+    )
+
+
+def _row_label(key: str) -> str:
+    """The label of a row key (or of its original spelling's key), for messages."""
+    for field in all_fields():
+        if field.array is not None and key in (field.path, field.original):
+            return field.label
+    return key
+
+
+def _operators(test: Any) -> dict[str, Any]:
+    if isinstance(test, dict) and all(k.startswith("$") for k in test):
+        return dict(test)
+    return {"$eq": test}
 
 
 def _enum(path: str, numbers: frozenset[int]) -> Outcome:

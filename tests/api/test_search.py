@@ -82,6 +82,15 @@ CASES = [
     ("Severity:LOW,CRITICAL", {"nginx"}),  # a set with a gap: one run each
     ('CVE:"CVE-2023-5678","CVE-2022-1111"', {"nginx", "redis", "app"}),
     ("CVSS:<5,>9", {"nginx", "redis"}),
+    # found by the differential test (test_search_differential.py) on nx-27017:
+    # a `$or` next to another condition (its count command dropped the parentheses),
+    ("Image Top CVSS:>9,<6+Image CVE Count:1", {"app"}),
+    # dates compared inside `$elemMatch` (compared as text there: `>` held for every date),
+    ("CVE Published On:<30d", set()),
+    ("CVE Published On:>30d", {"nginx", "redis", "app"}),
+    ("CVE Published On:01/10/2024+Component:libc", {"redis"}),
+    # a row label typed twice in other cases (`$and` inside `$elemMatch` matched nothing)
+    ("CVSS:>5+cvss:>7", {"nginx", "redis"}),
 ]
 # Query shapes the stand-in store evaluates differently from MongoDB (none at the moment;
 # the translator avoids $in/$or inside $elemMatch where an equivalent form exists).

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage.query import InvalidQuery, QueryContext, parse, to_filter
-from storage.query.dates import absolute, parse_date
+from storage.query.dates import absolute, epoch_millis, parse_date
 from storage.query.nodes import DateBound, DateCmp, Exists
 
 NOW = datetime(2024, 6, 15, 12, 30, tzinfo=UTC)
@@ -151,7 +151,7 @@ def test_date_errors(value: str, fragment: str) -> None:
     assert fragment in err.value.message
 
 
-def test_pair_level_dates_go_into_the_pair_match() -> None:
+def test_pair_level_dates_go_into_the_pair_match_in_epoch_milliseconds() -> None:
     assert to_filter(parse("CVE Published On:>7d"), CTX) == {
-        "_search.pairs": {"$elemMatch": {"v": True, "pub": {"$lte": _ago(7)}}}
+        "_search.pairs": {"$elemMatch": {"v": True, "pub": {"$lte": epoch_millis(_ago(7))}}}
     }

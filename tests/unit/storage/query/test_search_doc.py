@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from storage.query import build_search_doc
+from storage.query.dates import epoch_millis
 from storage.query.fields import Kind, all_fields
 from storage.query.search_doc import ROW_STRINGS
 
@@ -205,9 +206,9 @@ def test_full_vulnerability_pair() -> None:
         "st": 0,
         "imp": 3.6,  # cvssV3 preferred
         "nvd": 6.8,  # the NVD entry's score
-        "pub": T1,
-        "crt": T0,
-        "fio": T0,
+        "pub": epoch_millis(T1),  # row dates in epoch milliseconds
+        "crt": epoch_millis(T0),
+        "fio": epoch_millis(T0),
         "fat": None,
         "epss": 0.25,
         "kev": True,
@@ -302,7 +303,7 @@ def test_string_timestamps_are_parsed_and_naive_ones_taken_as_utc() -> None:
     ]
     doc = {"_id": "sha256:a", "scan": {"components": [{"name": "x", "vulns": vulns}]}}
     first, second = build_search_doc(doc)["pairs"]
-    assert first["pub"] == second["pub"] == T1
+    assert first["pub"] == second["pub"] == epoch_millis(T1)
     assert first["crt"] is None
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from storage.query import QueryContext, parse, to_filter
+from storage.query import InvalidQuery, QueryContext, parse, to_filter
 from storage.query.fields import all_fields
 
 CTX = QueryContext(now=datetime(2024, 6, 15, tzinfo=UTC))
@@ -409,3 +409,57 @@ def test_only_allow_listed_operators_and_registry_paths(text: str) -> None:
     operators = {k for k in keys if k.startswith("$")}
     assert operators <= ALLOWED_OPERATORS
     assert keys - operators <= PATHS | ELEMENT_KEYS
+
+
+def _ors_beside_others(node: Any) -> list[Any]:
+    """Documents where a ``$or`` shares the document with other conditions."""
+    if isinstance(node, list):
+        return [d for v in node for d in _ors_beside_others(v)]
+    if not isinstance(node, dict):
+        return []
+    found = [node] if "$or" in node and len(node) > 1 else []
+    return found + [d for v in node.values() for d in _ors_beside_others(v)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Image Top CVSS:7.5+Image Risk Score:2,*",
+        "Image Registry:quay.io,ghcr.io+Image Tag:a,b+Image OS:debian",
+        "Severity:LOW,CRITICAL+Image:docker.io",
+        "Image Label:a=b,c=d+CVE:x",
+    ],
+)
+def test_a_disjunction_is_alone_in_its_document(text: str) -> None:
+    """nx-27017's count command joins a ``$or`` to its neighbours without parentheses."""
+    flt = _f(text)
+    assert "$or" in str(flt)
+    assert _ors_beside_others(flt) == []
+
+
+def test_a_disjunction_next_to_a_condition_goes_under_and() -> None:
+    assert _f("Image Top CVSS:7.5+Image Risk Score:2,*") == {
+        "topCvss": 7.5,
+        "$and": [{"$or": [{"riskScore": 2.0}, {"riskScore": {"$exists": True, "$ne": None}}]}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a row label typed twice (in other cases): both tests in one operator document
+        ("CVSS:>5+cvss:<7", _vuln(cvss={"$gt": 5.0, "$lt": 7.0})),
+        ("CVSS:>5+cvss:>6", _vuln(cvss={"$gt": 6.0})),
+        ("CVSS:<=5+cvss:<=4,7", _vuln(cvss={"$lte": 4.0})),
+        ("CVSS:5+cvss:>=5", _vuln(cvss={"$eq": 5.0, "$gte": 5.0})),
+        ("CVSS:5+cvss:6", NEVER),
+        ("Severity:LOW,CRITICAL+severity:>=IMPORTANT", _vuln(sev={"$eq": 4, "$gte": 3, "$lte": 4})),
+    ],
+)
+def test_two_tests_of_one_row_key_join(text: str, expected: dict[str, Any]) -> None:
+    assert _f(text) == expected
+
+
+def test_two_patterns_on_one_row_key_are_refused() -> None:
+    with pytest.raises(InvalidQuery, match='"Component" .*typed twice'):
+        _f("Component:open+component:r/ssl")

@@ -94,15 +94,17 @@ def scrape(base: str, token: Path) -> dict[str, float]:
     return {f"{name}{{{labels}}}": float(value) for name, labels, value in _METRIC.findall(text)}
 
 
-_FAILURE_LINE = re.compile(r" image_service\.failures .* -> (\d{3}) ")
+_FAILURE_LINE = re.compile(r" image_service\.failures \w+ (\S+) -> (\d{3}) ")
 
 
 def logged_failures(log_path: Path) -> dict[str, int]:
-    """Failure log lines of the server by status."""
+    """Failure log lines of the server by status; /readyz's own (start-up included) apart."""
     counts: dict[str, int] = {}
     for line in log_path.read_text(errors="replace").splitlines():
         if found := _FAILURE_LINE.search(line):
-            counts[found.group(1)] = counts.get(found.group(1), 0) + 1
+            route, status = found.groups()
+            key = f"{status} /readyz" if route == "/readyz" else status
+            counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items()))
 
 
@@ -298,7 +300,12 @@ def render(out: dict[str, Any]) -> str:
                 f"| {a['arm']} | {op} | {counts} | {_ms(ok, 'p50_ms')} / {_ms(ok, 'p99_ms')} / "
                 f"{_ms(ok, 'max_ms')} |"
             )
-    rows += ["", "The server's own account (its /metrics after the run, its failure log):", ""]
+    rows += [
+        "",
+        "The server's own account: its /metrics after the run, and its failure log (the lines of "
+        "`/readyz` are the harness waiting for the server to become ready before the load):",
+        "",
+    ]
     for a in out["arms"]:
         metrics = a["server_metrics"]
         refused = {k: v for k, v in metrics.items() if "admission_refused" in k and v}

@@ -16,10 +16,13 @@ import pytest
 from app.config import Settings
 from app.keys import IMAGES
 from tests.api.test_images import assert_error
+from tests.support.raw_http import LOOPBACK, exchange, served
 from tests.support.stores import MONGOMOCK
 
 # What is measured here is the service's own queueing: any store will do.
 pytestmark = pytest.mark.parametrize("store", [MONGOMOCK])
+
+GET_METRICS = b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
 
 
 @pytest.fixture
@@ -215,3 +218,22 @@ async def test_a_request_whose_client_hung_up_while_queued_is_not_served(
     assert (
         'image_service_http_requests_total{method="GET",route="/v1/imagescount",status="499"} 1.0'
     ) in metrics
+
+
+async def test_connections_over_the_cap_are_logged_and_counted(
+    settings: Settings, db: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="app.listener")
+    async with served(replace(settings, max_connections=2), db) as server:
+        held = [await asyncio.open_connection(LOOPBACK, server.port) for _ in range(2)]
+        await asyncio.sleep(0.1)
+        for _ in range(3):
+            assert (await exchange(server.port, GET_METRICS)).status == 503
+        for _, writer in held:
+            writer.close()
+        await asyncio.sleep(0.2)
+        metrics = await exchange(server.port, GET_METRICS)
+    assert "image_service_listener_refused_connections_total 3.0" in metrics.body.decode()
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.listener"]
+    # one line a second at most: the first refusal's
+    assert lines == ["-> 503 UNAVAILABLE: refused 1 connection(s) over the cap of 2"]

@@ -21,8 +21,8 @@ allow instead (`grep -rn "nx-27017:" storage`):
 - negative-lookahead regexes instead of `$not`/`$nor` inside `$elemMatch`: query/translate.py
 - a range per contiguous run instead of `$in` inside `$elemMatch` for enum sets:
   query/translate.py
-- dates in the flat rows as epoch milliseconds (inside `$elemMatch` dates compare as text):
-  query/search_doc.py
+- dates searched on `_search` copies in epoch milliseconds (inside `$elemMatch` dates compare
+  as text, elsewhere at whole seconds): query/search_doc.py
 - the `count` command instead of count_documents or `$match`+`$count`: images.py
 - a dotted find projection comes back under flat dotted keys: both shapes read by
   query/keyset.py `pick`

@@ -39,7 +39,7 @@ SORT_INDEXES = _sort_indexes()
 # Documents not in the current layout, found at start-up to be rebuilt.
 LAYOUT_INDEX = "idx_layout"
 # Indexes of earlier versions that nothing uses any more (dropped at start-up).
-OBSOLETE_INDEXES = ("idx_sort_image",)
+OBSOLETE_INDEXES = ("idx_sort_image", "idx_created", "idx_scan_time", "idx_last_updated")
 
 
 def index_models() -> list[IndexModel]:

@@ -111,10 +111,11 @@ def _time(value: Any) -> datetime | None:
 
 
 def _millis(value: Any) -> int | None:
-    """A row's date as epoch milliseconds.
+    """A date as epoch milliseconds, as every date in ``_search`` is kept.
 
     nx-27017: a date compared inside `$elemMatch` is compared as text there, so `$gt` holds for
-    every date and `$lt` for none; MongoDB would compare the dates themselves.
+    every date and `$lt` for none, and elsewhere at whole seconds; MongoDB would compare the
+    dates themselves.
     """
     at = _time(value)
     return None if at is None else epoch_millis(at)
@@ -133,6 +134,10 @@ def build_search_doc(doc: Doc) -> dict[str, Any]:
         ImageKey.SHA: _lc(doc.get("_id")),
         ImageKey.USER: _lc(v1.get("user")),
         ImageKey.OS: _lc(scan.get("operatingSystem")),
+        ImageKey.CREATED: _millis(v1.get("created")),
+        ImageKey.SCANNED: _millis(scan.get("scanTime")),
+        ImageKey.SIGNATURE_FETCHED: _millis(_map(doc.get("signature")).get("fetched")),
+        ImageKey.LAST_UPDATED: _millis(doc.get("lastUpdated")),
         ImageKey.COMMAND: _lcs(v1.get("command")),
         ImageKey.ENTRYPOINT: _lcs(v1.get("entrypoint")),
         ImageKey.VOLUMES: _lcs(v1.get("volumes")),

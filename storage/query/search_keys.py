@@ -16,8 +16,9 @@ SEARCH = "_search"
 # The version of the derived copies' layout (`_search`, `_sort`), stored on every document under
 # LAYOUT; bumped whenever what they hold changes, so that start-up rebuilds older documents.
 LAYOUT = "_layout"
-# 2: flat rows keep strings' original spelling for exact matches; 3: row dates in epoch milliseconds
-LAYOUT_VERSION = 3
+# 2: flat rows keep strings' original spelling for exact matches; 3: row dates in epoch
+# milliseconds; 4: image dates copied as epoch milliseconds
+LAYOUT_VERSION = 4
 
 
 class ImageKey(enum.StrEnum):
@@ -30,6 +31,12 @@ class ImageKey(enum.StrEnum):
     SHA = "sha"  # the digest (`_id`); also the sort tie-breaker
     USER = "user"  # metadata.v1.user
     OS = "os"  # scan.operatingSystem
+    # Dates in epoch milliseconds (nx-27017: it compares stored dates at whole seconds; MongoDB
+    # would compare the wire fields themselves to the millisecond).
+    CREATED = "created"  # metadata.v1.created
+    SCANNED = "scanned"  # scan.scanTime
+    SIGNATURE_FETCHED = "sigFetched"  # signature.fetched
+    LAST_UPDATED = "updated"  # lastUpdated
     COMMAND = "cmd"  # metadata.v1.command, one string per element
     ENTRYPOINT = "ep"  # metadata.v1.entrypoint
     VOLUMES = "vol"  # metadata.v1.volumes

@@ -164,10 +164,8 @@ def _condition(field: Field, path: str, pred: Predicate, now: datetime, *, inner
             return {path: value}
         case EnumIn(numbers=numbers):
             return _enum(path, numbers)
-        case DateCmp(bounds=bounds):
-            if inner:  # rows keep dates as epoch milliseconds (see search_doc)
-                return _compare(path, {b.op: _millis(_instant(b, now)) for b in bounds})
-            return _compare(path, {b.op: _instant(b, now) for b in bounds})
+        case DateCmp(bounds=bounds):  # `_search` keeps dates in epoch milliseconds
+            return _compare(path, {b.op: _millis(_instant(b, now)) for b in bounds})
     raise TypeError(f"unexpected predicate {pred!r}")  # pragma: no cover - exhaustive match
 
 

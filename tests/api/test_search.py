@@ -85,7 +85,9 @@ CASES = [
     # found by the differential test (test_search_differential.py) on nx-27017:
     # a `$or` next to another condition (its count command dropped the parentheses),
     ("Image Top CVSS:>9,<6+Image CVE Count:1", {"app"}),
-    # dates compared inside `$elemMatch` (compared as text there: `>` held for every date),
+    # dates compared at whole seconds, and inside `$elemMatch` as text (`>` held for every date),
+    ("Image Created Time:tr/1577836800000-1577836800001", {"nginx"}),
+    ("Image Created Time:tr/1577836799999-1577836800000", set()),
     ("CVE Published On:<30d", set()),
     ("CVE Published On:>30d", {"nginx", "redis", "app"}),
     ("CVE Published On:01/10/2024+Component:libc", {"redis"}),

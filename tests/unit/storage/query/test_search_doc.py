@@ -287,6 +287,10 @@ def test_sparse_document() -> None:
         "sha": "sha256:ab",
         "user": "",
         "os": "",
+        "created": None,
+        "scanned": None,
+        "sigFetched": None,
+        "updated": None,
         "cmd": [],
         "ep": [],
         "vol": [],
@@ -294,6 +298,26 @@ def test_sparse_document() -> None:
         "layers": [],
         "pairs": [],
     }
+
+
+def test_every_date_field_is_searched_on_a_copy_in_epoch_milliseconds() -> None:
+    """to_filter compares every date bound in epoch milliseconds."""
+    for field in all_fields():
+        if field.kind is Kind.DATE:
+            assert field.array is not None or field.full_path.startswith("_search."), field.label
+
+
+def test_image_dates_are_copied_in_epoch_milliseconds() -> None:
+    doc = {
+        "_id": "sha256:a",
+        "metadata": {"v1": {"created": T0}},
+        "scan": {"scanTime": "2023-11-06T16:15:00Z"},
+        "signature": {"fetched": datetime(2023, 11, 6, 16, 15)},  # naive: UTC
+        "lastUpdated": T1,
+    }
+    search = build_search_doc(doc)
+    assert (search["created"], search["scanned"]) == (epoch_millis(T0), epoch_millis(T1))
+    assert search["sigFetched"] == search["updated"] == epoch_millis(T1)
 
 
 def test_string_timestamps_are_parsed_and_naive_ones_taken_as_utc() -> None:

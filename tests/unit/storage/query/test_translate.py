@@ -179,10 +179,10 @@ IMAGE_NUMBER_CASES: list[tuple[str, Any]] = [
     ("Image Top CVSS:*", {"topCvss": {"$exists": True, "$ne": None}}),
     ("Image Top CVSS:-", {"$nor": [{"topCvss": {"$exists": True, "$ne": None}}]}),
     ("Image Top CVSS:<1,>9", {"$or": [{"topCvss": {"$lt": 1.0}}, {"topCvss": {"$gt": 9.0}}]}),
-    ("Image Scan Time:*", {"scan.scanTime": {"$exists": True, "$ne": None}}),
+    ("Image Scan Time:*", {"_search.scanned": {"$exists": True, "$ne": None}}),
     (
         "Image Signature Fetched Time:-",
-        {"$nor": [{"signature.fetched": {"$exists": True, "$ne": None}}]},
+        {"$nor": [{"_search.sigFetched": {"$exists": True, "$ne": None}}]},
     ),
 ]
 

@@ -3,7 +3,7 @@ text, the `Server` header, the deadline for reading a request."""
 
 from __future__ import annotations
 
-import os
+import random
 import re
 from typing import Any
 
@@ -23,6 +23,7 @@ PARSER_LIMITS: dict[str, Any] = {
 
 SERVER_NAME = "image-service"
 
+_ids = random.Random()  # noqa: S311 - seeded from the OS once; ids need not be unpredictable
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -30,7 +31,8 @@ def request_id(given: str | None) -> str:
     """The caller's `X-Request-Id` when short and made of safe characters, else a new one."""
     if given is not None and _REQUEST_ID.fullmatch(given):
         return given
-    return os.urandom(8).hex()
+    # an id to find log lines by, not a secret: no system call per request
+    return f"{_ids.getrandbits(64):016x}"
 
 
 # Echoed user text (ids, names, queries) in an error message: each unbroken run is cut at

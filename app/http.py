@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
@@ -21,8 +22,17 @@ def dumps(data: Any, *, pretty: bool = False) -> bytes:
     return orjson.dumps(data, option=_OPTIONS | (orjson.OPT_INDENT_2 if pretty else 0))
 
 
+class QueryLoader(Protocol):
+    def load_query(self, query: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+def query_params(schema: QueryLoader, request: web.Request) -> dict[str, Any]:
+    """The request's query parameters loaded by ``schema``; no query string is not parsed."""
+    return schema.load_query(request.query if request.query_string else {})
+
+
 def json_response(request: web.Request, data: Any, *, status: int = 200) -> web.Response:
-    body = dumps(data, pretty="pretty" in request.query)
+    body = dumps(data, pretty=bool(request.query_string) and "pretty" in request.query)
     response = web.Response(body=body, status=status, content_type="application/json")
     if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("Accept-Encoding", ""):
         response.enable_compression(web.ContentCoding.gzip)

@@ -81,6 +81,16 @@ class QuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    def load_query(self, query: Mapping[str, Any]) -> dict[str, Any]:
+        """``load(query)``; an empty query (the usual GET) gets the defaults, loaded once."""
+        if query:
+            return self.load(query)  # type: ignore[no-any-return]
+        defaults: dict[str, Any] | None = getattr(self, "_defaults", None)
+        if defaults is None:
+            defaults = self.load({})
+            self._defaults = defaults
+        return dict(defaults)
+
     @pre_load
     def _canonical_keys(self, data: Any, **kwargs: Any) -> Any:
         if not isinstance(data, Mapping):

@@ -12,7 +12,7 @@ from app.auth.permissions import RESOURCES, Access, PermissionSet, access_to
 from app.auth.principal import Principal, PrincipalKind
 from app.errors import InvalidArgument
 from app.handlers.documented import documented
-from app.http import json_body, json_response
+from app.http import json_body, json_response, query_params
 from app.keys import ACCESS, PRINCIPAL
 from app.services.access import Role, TokenMetadata
 from schemas import access as wire
@@ -77,7 +77,7 @@ async def generate_token(request: web.Request) -> web.Response:
 @documented(TOKENS, wire.GetApiTokensResponse, query=wire.GetApiTokensParams)
 async def list_tokens(request: web.Request) -> web.Response:
     """GetAPITokens: every token's metadata, or only the revoked or unrevoked ones"""
-    params = TOKENS_PARAMS.load(request.query)
+    params = query_params(TOKENS_PARAMS, request)
     tokens = await request.app[ACCESS].list_tokens(revoked=params.get("revoked"))
     return json_response(request, {"tokens": [_metadata(token) for token in tokens]})
 

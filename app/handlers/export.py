@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from app.error_rendering import ApiError, describe, export_error_line
 from app.errors import DeadlineExceeded
 from app.handlers.documented import image_service
-from app.http import dumps
+from app.http import dumps, query_params
 from app.keys import CLIENT_GONE, IMAGES, SETTINGS
 from schemas import requests, responses
 
@@ -151,7 +151,7 @@ async def export_images(request: web.Request) -> web.StreamResponse:
     first line ends the stream with `{"error":{…}}`.
     """
     try:
-        params = EXPORT_PARAMS.load(request.query)
+        params = query_params(EXPORT_PARAMS, request)
     except ValidationError as exc:  # the stream's framing, as for every export error
         return _error_response(request, exc)
     settings = request.app[SETTINGS]

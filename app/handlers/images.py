@@ -9,7 +9,7 @@ from aiohttp import web
 
 from app.audit import note_audit
 from app.handlers.documented import image_service
-from app.http import json_response
+from app.http import json_response, query_params
 from app.keys import IMAGES
 from app.services.images import Pagination
 from schemas import requests, responses
@@ -44,7 +44,7 @@ def _pagination(params: dict[str, Any]) -> Pagination:
 @image_service(responses.CountImagesResponse, query=requests.RawQueryParams)
 async def count_images(request: web.Request) -> web.Response:
     """CountImages: number of images matching a query"""
-    params = RAW_QUERY.load(request.query)
+    params = query_params(RAW_QUERY, request)
     count = await request.app[IMAGES].count(params["query"])
     return json_response(request, {"count": count})
 
@@ -52,7 +52,7 @@ async def count_images(request: web.Request) -> web.Response:
 @image_service(responses.ListImagesPage, query=requests.ListImagesParams)
 async def list_images(request: web.Request) -> web.Response:
     """ListImages: image summaries, paginated and sorted"""
-    params = LIST_PARAMS.load(request.query)
+    params = query_params(LIST_PARAMS, request)
     pagination = dataclasses.replace(_pagination(params), cursor=params["cursor"])
     page = await request.app[IMAGES].list(params["query"], pagination)
     body: dict[str, Any] = {"images": page.images}
@@ -64,7 +64,7 @@ async def list_images(request: web.Request) -> web.Response:
 @image_service(ImageSchema, query=requests.GetImageParams, parameters=[_IMAGE_ID])
 async def get_image(request: web.Request) -> web.Response:
     """GetImage: one image with its scan, by digest"""
-    params = GET_IMAGE_PARAMS.load(request.query)
+    params = query_params(GET_IMAGE_PARAMS, request)
     image = await request.app[IMAGES].get(
         request.match_info["id"],
         include_snoozed=params["include_snoozed"],
@@ -76,7 +76,7 @@ async def get_image(request: web.Request) -> web.Response:
 @image_service(responses.DeleteImagesResponse, query=requests.DeleteImagesParams)
 async def delete_images(request: web.Request) -> web.Response:
     """DeleteImages: delete the images a query selects (a dry run unless confirm)"""
-    params = DELETE_PARAMS.load(request.query)
+    params = query_params(DELETE_PARAMS, request)
     query = params["query"] if params["has_query"] else None
     result = await request.app[IMAGES].delete(
         query, confirm=params["confirm"], pagination=_pagination(params)

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from app.audit import note_audit
 from app.handlers.documented import image_service
-from app.http import json_body, json_response
+from app.http import json_body, json_response, query_params
 from app.keys import WATCHES
 from app.services.watched import WatchError
 from schemas import requests, responses
@@ -40,7 +40,7 @@ async def watch_image(request: web.Request) -> web.Response:
 @image_service(responses.Empty, query=requests.UnwatchImageParams)
 async def unwatch_image(request: web.Request) -> web.Response:
     """UnwatchImage: stop watching a name (exact match)"""
-    params = UNWATCH_PARAMS.load(request.query)
+    params = query_params(UNWATCH_PARAMS, request)
     await request.app[WATCHES].unwatch(params["name"])
     return json_response(request, {})
 

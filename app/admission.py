@@ -15,17 +15,14 @@ import enum
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from app.error_rendering import describe, export_error_line
 from app.errors import ResourceExhausted
 from app.keys import CLIENT_GONE
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # What a refused client is told to wait before trying again.
 RETRY_AFTER_S = 1.0
@@ -182,39 +179,26 @@ class Budget:
             self.limit = min(float(self.max_limit), self.limit + 1 / self.limit)
 
 
-def admission_middleware(budgets: Mapping[web.AbstractRoute, Budget]) -> Middleware:
-    """The middleware admitting each request to its route's budget; routes without one pass."""
+async def wait_for_slot(request: web.Request, budget: Budget) -> web.StreamResponse | None:
+    """Queue for a slot of `budget` (when `try_acquire` found none): None once the request holds
+    one, else the answer it gets instead (an export's refusal line, or nothing for a client that
+    hung up while it waited).
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        budget = budgets.get(request.match_info.route)
-        if budget is None:
-            return await handler(request)
-        if not budget.try_acquire():
-            try:
-                await budget.acquire()
-            except Overloaded as exc:
-                if budget.streams:
-                    return _stream_refusal(request, exc)
-                raise
-            if request.transport is None or request.transport.is_closing():
-                # the client hung up while it waited: its slot goes to the next one
-                budget.release()
-                request[CLIENT_GONE] = True
-                return web.Response(status=499)
-        started = time.monotonic()
-        try:
-            response = await handler(request)
-        except BaseException:
-            budget.release(time.monotonic() - started)
-            raise
-        done = time.monotonic()
-        budget.release(done - started)
-        if response.status < 500:
-            budget.answered_at = done
-        return response
-
-    return middleware
+    Raises:
+        Overloaded: no slot and no room to wait, or none within the wait (429).
+    """
+    try:
+        await budget.acquire()
+    except Overloaded as exc:
+        if budget.streams:
+            return _stream_refusal(request, exc)
+        raise
+    if request.transport is None or request.transport.is_closing():
+        # the client hung up while it waited: its slot goes to the next one
+        budget.release()
+        request[CLIENT_GONE] = True
+        return web.Response(status=499)
+    return None
 
 
 def _stream_refusal(request: web.Request, exc: Overloaded) -> web.Response:

@@ -1,7 +1,8 @@
 """The audit log: one JSON line per mutating request and per refused one (401, 403).
 
-`audit_middleware` sits outside the error renderer, so it sees the status the client gets and the
-caller the authentication middleware found; the renderer, where the exceptions still are, calls
+The request pipeline (app/pipeline.py) calls `audit_answer` after the error renderer, so it sees
+the status the client gets and the caller authentication found; the renderer, where the
+exceptions still are, calls
 `note_refusal`, which tells an authorization refusal from any other 403 (a registry refusing a
 scan's credentials). Handlers add what only they know with `note_audit` (the images a
 request changed). Lines go to the `image_service.audit` logger; `configure_audit_log` sends them
@@ -16,25 +17,22 @@ import logging
 import logging.handlers
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from app.auth.permissions import Access, Permission
 from app.auth.principal import Principal
 from app.config import AUDIT_LOG_OFF, AUDIT_LOG_STDOUT
 from app.errors import PermissionDenied, Unauthenticated
 from app.http import dumps
-from app.keys import CLIENT_GONE, JSON_BODY, PRINCIPAL, REQUEST_ID
+from app.keys import JSON_BODY, PRINCIPAL, REQUEST_ID
 
 AUDIT_LOGGER = "image_service.audit"
 logger = logging.getLogger(AUDIT_LOGGER)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # What a line may quote of a request: these query parameters and these JSON body fields (never
 # a token: the secret is only ever in a response), strings cut at MAX_TEXT, lists at MAX_ITEMS.
@@ -47,7 +45,6 @@ _BODY_FIELDS = (
 MAX_TEXT = 512
 MAX_ITEMS = 32
 _REFUSALS = (Unauthenticated, PermissionDenied, web.HTTPUnauthorized, web.HTTPForbidden)
-_CLIENT_GONE_STATUS = 499  # as the metrics count it
 
 
 @dataclass(slots=True)
@@ -145,31 +142,21 @@ def _changes_something(guard: object) -> bool:
     return any(isinstance(p, Permission) and p.access is Access.READ_WRITE_ACCESS for p in needed)
 
 
-def audit_middleware(guards: Mapping[web.AbstractRoute, object]) -> Middleware:
-    """Logs every request to a route whose guard needs write access, and every 401 and 403."""
-    audited = frozenset(route for route, guard in guards.items() if _changes_something(guard))
+def audited_routes(guards: Mapping[web.AbstractRoute, object]) -> frozenset[web.AbstractRoute]:
+    """The routes whose every request is logged: those whose guard needs write access."""
+    return frozenset(route for route, guard in guards.items() if _changes_something(guard))
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not logger.isEnabledFor(logging.INFO):
-            return await handler(request)
-        started = time.perf_counter()
-        status = _CLIENT_GONE_STATUS  # unless an answer or an exception says otherwise
-        try:
-            response = await handler(request)
-            status = _CLIENT_GONE_STATUS if request.get(CLIENT_GONE) else response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        finally:
-            if request.match_info.route in audited or status in (401, 403):
-                elapsed = time.perf_counter() - started
-                started_at = datetime.now(UTC) - timedelta(seconds=elapsed)
-                line = audit_line(request, status, started_at, elapsed)
-                logger.info(dumps(line).decode())
 
-    return middleware
+def auditing() -> bool:
+    """Whether audit lines are written at all (not with `IMAGE_SERVICE_AUDIT_LOG=off`)."""
+    return logger.isEnabledFor(logging.INFO)
+
+
+def audit_answer(request: web.Request, status: int, started: float) -> None:
+    """Write the audit line of an answered request (`status` 499: the client hung up)."""
+    elapsed = time.perf_counter() - started
+    started_at = datetime.now(UTC) - timedelta(seconds=elapsed)
+    logger.info(dumps(audit_line(request, status, started_at, elapsed)).decode())
 
 
 def note_refusal(request: web.Request, exc: BaseException) -> None:

@@ -4,11 +4,9 @@ out."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Collection
 
 from aiohttp import web
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id"
 EXPOSED_HEADERS = "X-Request-Id, Retry-After, WWW-Authenticate"
@@ -23,26 +21,31 @@ def _methods_of(request: web.Request) -> str | None:
     return None
 
 
-def setup_cors(app: web.Application, origins: Collection[str]) -> None:
-    """Answer preflights from `origins` and let them read answers; nothing when there are none."""
+def preflight_answer(request: web.Request, allowed: frozenset[str]) -> web.Response | None:
+    """The answer to a CORS preflight from an allowed origin, None for any other request.
+
+    Answered before authentication: a browser's preflight carries no credentials.
+    """
+    if (
+        request.method == "OPTIONS"
+        and request.headers.get("Origin") in allowed
+        and "Access-Control-Request-Method" in request.headers
+        and (methods := _methods_of(request)) is not None
+    ):
+        response = web.Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = methods
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_S)
+        return response
+    return None
+
+
+def setup_cors(app: web.Application, origins: Collection[str]) -> frozenset[str]:
+    """Let `origins` read answers; returns them, for the pipeline to answer their preflights.
+    Nothing when there are none."""
     allowed = frozenset(origins)
     if not allowed:
-        return
-
-    @web.middleware
-    async def preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if (
-            request.method == "OPTIONS"
-            and request.headers.get("Origin") in allowed
-            and "Access-Control-Request-Method" in request.headers
-            and (methods := _methods_of(request)) is not None
-        ):
-            response = web.Response(status=204)
-            response.headers["Access-Control-Allow-Methods"] = methods
-            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-            response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_S)
-            return response
-        return await handler(request)
+        return allowed
 
     async def allow_origin(request: web.Request, response: web.StreamResponse) -> None:
         origin = request.headers.get("Origin")
@@ -51,6 +54,5 @@ def setup_cors(app: web.Application, origins: Collection[str]) -> None:
             response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         response.headers.add("Vary", "Origin")  # the answer depends on it: caches must know
 
-    # before authentication: a browser's preflight carries no credentials
-    app.middlewares.append(preflight)
     app.on_response_prepare.append(allow_origin)
+    return allowed

@@ -8,16 +8,15 @@ from typing import Any
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.admission import AdmissionCollector, Budget, Cost, admission_middleware
-from app.audit import audit_middleware
-from app.auth.middleware import auth_middleware
+from app.admission import AdmissionCollector, Budget, Cost
+from app.audit import audited_routes
 from app.config import Settings
 from app.cors import setup_cors
 from app.hardening import PARSER_LIMITS, hide_server_version
 from app.keys import SETTINGS
-from app.metrics import METRICS, Metrics, metrics_middleware
-from app.middleware import request_middleware
+from app.metrics import METRICS, Metrics
 from app.openapi import setup_openapi
+from app.pipeline import ROUTE_POLICIES, RoutePolicy, pipeline_middleware
 from app.readiness import READINESS, Readiness, readiness_ctx
 from app.resources import access_ctx, mongo_ctx, services_ctx
 from app.routes import add_routes
@@ -28,14 +27,11 @@ def create_app(
 ) -> web.Application:
     """The Image Service application; `db` replaces the configured database (tests)."""
     app = web.Application(
-        middlewares=[metrics_middleware],
         client_max_size=settings.max_body_bytes,
         # served by `image-service serve`, app/listener.py adds its own timeouts and cap
         handler_args=PARSER_LIMITS,
     )
     routes = add_routes(app)
-    # the audit log sees the status the client gets; inside the renderer, why it was refused
-    app.middlewares.extend([audit_middleware(routes.guards), request_middleware])
     app.on_response_prepare.append(hide_server_version)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
@@ -44,11 +40,19 @@ def create_app(
     app.cleanup_ctx.append(access_ctx)
     app.cleanup_ctx.append(services_ctx)
     app.cleanup_ctx.append(readiness_ctx)
-    setup_cors(app, settings.cors_origins)
-    # innermost: errors they raise are rendered and counted like any other; admission after
-    # authentication, so a caller without credentials gets 401, never a slot
-    app.middlewares.append(auth_middleware(routes.guards))
-    app.middlewares.append(admission_middleware(_admission(app, settings, routes.costs)))
+    cors_origins = setup_cors(app, settings.cors_origins)
+    budgets = _admission(app, settings, routes.costs)
+    audited = audited_routes(routes.guards)
+    policies = {
+        route: RoutePolicy(guard, budgets.get(route), route in audited)
+        for route, guard in routes.guards.items()
+    }
+    app[ROUTE_POLICIES] = policies
+    app.middlewares.append(
+        pipeline_middleware(
+            policies, read_timeout_s=settings.request_read_timeout_s, cors_origins=cors_origins
+        )
+    )
     setup_openapi(app)
     return app
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -11,7 +11,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily
 
 from app.failures import RENDERED, is_failure, note_failure
-from app.keys import CLIENT_GONE
 
 
 @dataclass
@@ -53,28 +52,17 @@ class Metrics:
 
 
 METRICS = web.AppKey("image_service.metrics", Metrics)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@web.middleware
-async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    status = "499"  # the client went away and aiohttp cancelled the handler
-    try:
-        response = await handler(request)
-        status = "499" if request.get(CLIENT_GONE) else str(response.status)
-        return response
-    except web.HTTPException as exc:
-        status = str(exc.status)
-        raise
-    finally:
-        route = request.match_info.route.resource
-        template = route.canonical if route is not None else "unmatched"
-        elapsed = time.perf_counter() - started
-        metrics = request.app[METRICS]
-        metrics.observe(request.method, template, status, elapsed)
-        if is_failure(status) or (status == "200" and RENDERED in request):
-            note_failure(request, metrics.failures, template, status)
+def record_answer(request: web.Request, status: str, started: float) -> None:
+    """Count one answer (`status` as the client got it, "499" when it hung up) with its latency,
+    and log and count it as a failure when it is one."""
+    resource = request.match_info.route.resource
+    template = resource.canonical if resource is not None else "unmatched"
+    metrics = request.app[METRICS]
+    metrics.observe(request.method, template, status, time.perf_counter() - started)
+    if is_failure(status) or (status == "200" and RENDERED in request):
+        note_failure(request, metrics.failures, template, status)
 
 
 class CounterCollector:

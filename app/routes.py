@@ -8,7 +8,7 @@ from typing import NamedTuple
 from aiohttp import web
 
 from app.admission import Cost
-from app.auth.middleware import ANY_PRINCIPAL, METRICS_SCRAPE, Guard
+from app.auth.guards import ANY_PRINCIPAL, METRICS_SCRAPE, Guard
 from app.auth.permissions import ACCESS, IMAGE, INTEGRATION, WATCHED_IMAGE, read, write
 from app.handlers import access, export, health, images, metrics, scans, watched
 

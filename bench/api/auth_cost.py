@@ -1,8 +1,9 @@
 """The per-request cost of authentication: GET /v1/images/{id} with a token against the same app
-with the authentication middleware taken out by the harness (`our_server.py --no-auth`).
+with the authentication step taken out by the harness (`our_server.py --no-auth`).
 
 Both arms are `bench/api/our_server.py` on the same store variant and dataset, both clients send
-the same `Authorization` header, rounds alternate between them; only the middleware differs.
+the same `Authorization` header, rounds alternate between them; only the authentication step
+differs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ SECTION = "## 4. Authentication cost"
 
 
 def auth_bench(store: Store, ds: Dataset, variant: str, cfg: Config) -> dict[str, Any]:
-    """With a token vs the middleware bypassed, alternating rounds; ratio of median req/s."""
+    """With a token vs authentication bypassed, alternating rounds; ratio of median req/s."""
     tag = f"auth-{variant}-{ds.profile}"
     sides = {
         "token": our_server(ds, store, free_port(), variant, f"{tag}-token"),
@@ -59,7 +60,7 @@ def auth_bench(store: Store, ds: Dataset, variant: str, cfg: Config) -> dict[str
 
 
 def auth_micro() -> dict[str, Any]:
-    """The middleware alone, in-process (`bench/api/auth_micro.py`)."""
+    """The authentication step alone, in-process (`bench/api/auth_micro.py`)."""
     return run_json([*module("bench.api.auth_micro")], timeout_s=600)  # type: ignore[no-any-return]
 
 
@@ -94,7 +95,7 @@ def auth_section(out: dict[str, Any]) -> str:
         + ". Both arms are our app (`bench/api/our_server.py`) on the same store and dataset and "
         "both clients send the same `Authorization: Bearer` header (an Admin API token the server "
         "made at start-up); the *bypassed* arm is started with `--no-auth`, a harness-only flag "
-        "that takes the authentication middleware out of `app.middlewares` before the app "
+        "that takes every route's guard out of the request pipeline's policies before the app "
         "starts (the service has no such setting). Rounds alternate between the arms; medians. "
         "Authentication results are cached by the access service (~4 s), so this is the steady "
         "state: header parsing, token hash and cache lookup, expiry and permission checks. "
@@ -102,7 +103,7 @@ def auth_section(out: dict[str, Any]) -> str:
         "req/s; *paired* the median of each token round ÷ the bypassed round after it; *CPU* is "
         "bypassed server CPU per request ÷ with token, the req/s ratio if each server had a core "
         "to itself (on 2 shared cores the other load, in the last column, moves req/s more than "
-        "the middleware does). `python -m bench.run_all --only auth` re-measures this section "
+        "authentication does). `python -m bench.run_all --only auth` re-measures this section "
         "alone.",
         "",
         "| store | profile | arm | req/s (median) | rounds | p50 ms | p99 ms | server CPU/req "
@@ -137,11 +138,11 @@ def auth_section(out: dict[str, Any]) -> str:
     if micro:
         rows += [
             "",
-            f"The middleware alone, in-process (`bench/api/auth_micro.py`, {micro['calls']:,} "
-            f"calls on a GET /v1/images/{{id}} request with a cached Admin token): "
-            f"**{micro['middleware_us']:.1f} µs** per call against {micro['handler_us']:.1f} µs "
-            f"for calling the handler directly, i.e. {micro['own_us']:.1f} µs of its own. "
-            "Where it goes (cProfile, share of the middleware's time): "
+            f"The authentication step alone, in-process (`bench/api/auth_micro.py`, "
+            f"{micro['calls']:,} guard checks on a GET /v1/images/{{id}} request with a cached "
+            f"Admin token): **{micro['middleware_us']:.1f} µs** per check against "
+            f"{micro['handler_us']:.1f} µs for an empty call, i.e. {micro['own_us']:.1f} µs of its "
+            "own. Where it goes (cProfile, share of the check's time): "
             + ", ".join(
                 f"`{row['function']}` {row['share'] * 100:.0f} %" for row in micro["profile_top"]
             )

@@ -2,8 +2,8 @@
 
 `--token-file` makes an Admin API token at start-up (on the app's own database, through the
 access service) and writes it there for the load generators. `--no-auth` is a harness-only
-switch for the authentication cost benchmark: it takes the authentication middleware out of
-`app.middlewares` before the app starts; the service itself has no such setting.
+switch for the authentication cost benchmark: it takes every route's guard out of the request
+pipeline's policies before the app starts; the service itself has no such setting.
 """
 
 from __future__ import annotations
@@ -90,18 +90,15 @@ async def _make_token(app: web.Application, path: Path) -> None:
 
 
 def _drop_auth(app: web.Application) -> None:
-    """Remove the authentication middleware (harness only: the no-auth arm of the benchmark).
+    """Take the guards off every route (harness only: the no-auth arm of the benchmark), so the
+    request pipeline skips authentication; the service itself has no such setting."""
+    import dataclasses
 
-    Raises:
-        RuntimeError: not exactly one middleware made by `auth_middleware` is installed.
-    """
-    from app.auth.middleware import auth_middleware
+    from app.pipeline import ROUTE_POLICIES
 
-    prefix = f"{auth_middleware.__qualname__}."
-    found = [m for m in app.middlewares if getattr(m, "__qualname__", "").startswith(prefix)]
-    if len(found) != 1:
-        raise RuntimeError(f"expected one authentication middleware, found {len(found)}")
-    app.middlewares.remove(found[0])
+    policies = app[ROUTE_POLICIES]
+    for route, policy in policies.items():
+        policies[route] = dataclasses.replace(policy, guard=None)
 
 
 def _client_codec() -> Any:

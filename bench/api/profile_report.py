@@ -13,8 +13,8 @@ from bench.common import ROOT
 _AREAS: tuple[tuple[str, str], ...] = (
     ("app/handlers", "/app/handlers/"),
     ("app/services", "/app/services/"),
-    ("app/middleware+metrics", "/app/middleware.py"),
-    ("app/middleware+metrics", "/app/metrics.py"),
+    ("app/pipeline+metrics", "/app/pipeline.py"),
+    ("app/pipeline+metrics", "/app/metrics.py"),
     ("app/http (json_response)", "/app/http.py"),
     ("app (other)", f"{ROOT}/app/"),
     ("schemas (marshmallow params)", f"{ROOT}/schemas/"),

@@ -1,4 +1,5 @@
-"""Who is calling and whether they may: one middleware, guards declared in the route table.
+"""Who is calling and whether they may: the guards declared in the route table, checked by the
+request pipeline (app/pipeline.py) before any handler.
 
 A route's guard is `None` (open), `ANY_PRINCIPAL` (any valid credentials), `METRICS_SCRAPE`
 (open unless a metrics token is configured) or the permissions it needs. Routes outside the table
@@ -10,10 +11,9 @@ from __future__ import annotations
 
 import enum
 import hmac
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from app.auth.oidc import InvalidJwt, OidcVerifier
 from app.auth.permissions import Access, Permission
@@ -21,8 +21,6 @@ from app.auth.principal import Principal
 from app.errors import PermissionDenied, Unauthenticated
 from app.keys import ACCESS, OIDC, PRINCIPAL, SETTINGS
 from app.services.access import AccessService
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Gate(enum.Enum):
@@ -41,7 +39,6 @@ _BEARER = "bearer"
 MISSING = "credentials not found"
 MALFORMED = "malformed credentials: expected `Authorization: Bearer <token>`"
 SEVERAL = "malformed credentials: more than one Authorization header"
-_UNLISTED = object()
 
 
 def bearer_token(request: web.Request) -> str:
@@ -96,37 +93,48 @@ def _check_metrics_token(request: web.Request) -> None:
         raise Unauthenticated("invalid token")
 
 
-def _guard_of(request: web.Request, guards: Guards) -> Guard:
-    guard = guards.get(request.match_info.route, _UNLISTED)
-    if guard is not _UNLISTED:
-        return guard  # type: ignore[return-value]
-    return ANY_PRINCIPAL if request.path.startswith("/v1/") else None
+def unlisted_guard(path: str) -> Guard:
+    """The guard of a path outside the route table: credentials under /v1/, else open."""
+    return ANY_PRINCIPAL if path.startswith("/v1/") else None
 
 
-def auth_middleware(guards: Guards) -> Middleware:
-    """The middleware enforcing each route's guard; `request[PRINCIPAL]` holds the caller."""
+def passes_cached(request: web.Request, guard: Permission | tuple[Permission, ...] | Gate) -> bool:
+    """Check a guard with a token authenticated within the cache time, awaiting nothing: True
+    when it passes (`request[PRINCIPAL]` set), False when `check_guard` must decide.
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        guard = _guard_of(request, guards)
-        if guard is None:
-            return await handler(request)
-        if guard is METRICS_SCRAPE:
-            _check_metrics_token(request)
-            return await handler(request)
-        app = request.app
-        access = app[ACCESS]
-        # The usual case first, awaiting nothing: exactly one `Bearer` header whose token was
-        # authenticated within the cache time (so it was well-formed then).
-        sent = request.headers.getall("Authorization", ())
-        principal = None
-        if len(sent) == 1 and sent[0][:7].lower() == "bearer ":
-            principal = access.recently_authenticated(sent[0][7:])
-        if principal is None:
-            principal = await authenticate(bearer_token(request), access, app.get(OIDC))
-        request[PRINCIPAL] = principal
-        if not isinstance(guard, Gate):
-            authorize(principal, guard)
-        return await handler(request)
+    Raises:
+        Unauthenticated: the cached token has expired or was revoked.
+        PermissionDenied: the caller lacks a permission the guard names.
+    """
+    if guard is METRICS_SCRAPE:
+        return False
+    # exactly one `Bearer` header whose token was seen recently (so it was well-formed then)
+    sent = request.headers.getall("Authorization", ())
+    if len(sent) != 1 or sent[0][:7].lower() != "bearer ":
+        return False
+    principal = request.app[ACCESS].recently_authenticated(sent[0][7:])
+    if principal is None:
+        return False
+    request[PRINCIPAL] = principal
+    if not isinstance(guard, Gate):
+        authorize(principal, guard)
+    return True
 
-    return middleware
+
+async def check_guard(request: web.Request, guard: Guard) -> None:
+    """Enforce a route's guard; `request[PRINCIPAL]` holds the caller afterwards.
+
+    Raises:
+        Unauthenticated: missing or invalid credentials.
+        PermissionDenied: the caller lacks a permission the guard names.
+    """
+    if guard is None:
+        return
+    if guard is METRICS_SCRAPE:
+        _check_metrics_token(request)
+        return
+    app = request.app
+    principal = await authenticate(bearer_token(request), app[ACCESS], app.get(OIDC))
+    request[PRINCIPAL] = principal
+    if not isinstance(guard, Gate):
+        authorize(principal, guard)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -24,6 +25,7 @@ from app.config import Settings
 from app.error_rendering import ApiError, describe, error_body, error_response
 from app.errors import GrpcCode
 from app.hardening import MAX_REQUEST_LINE_BYTES, PARSER_LIMITS, SERVER_NAME
+from app.metrics import METRICS, register_counters
 from app.tls import ReloadingCertificate
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ class GuardedRequestHandler(web.RequestHandler):
 
 
 _TOO_MANY = ApiError(GrpcCode.UNAVAILABLE, 503, "too many connections: try again shortly")
+REFUSAL_LOG_INTERVAL_S = 1.0
 
 
 class _Refusal(asyncio.Protocol):
@@ -137,12 +140,29 @@ class GuardedServer(web.Server):
         self._handler_kwargs = kwargs
         self.max_connections = max_connections
         self.refused = 0
+        self._logged = 0
+        self._next_line_at = 0.0
 
     def __call__(self) -> Any:
         if len(self.connections) >= self.max_connections:
             self.refused += 1
+            self._log_refusals()
             return _Refusal()
         return GuardedRequestHandler(self, loop=asyncio.get_running_loop(), **self._handler_kwargs)
+
+    def _log_refusals(self) -> None:
+        """The 503s of the connection cap (no request is read, so no request id or route): one
+        line a second at most, with how many since the last one; /metrics counts them all."""
+        now = time.monotonic()
+        if now < self._next_line_at:
+            return
+        logger.warning(
+            "-> 503 UNAVAILABLE: refused %d connection(s) over the cap of %d",
+            self.refused - self._logged,
+            self.max_connections,
+        )
+        self._logged = self.refused
+        self._next_line_at = now + REFUSAL_LOG_INTERVAL_S
 
 
 class ServiceRunner(web.AppRunner):
@@ -157,13 +177,19 @@ class ServiceRunner(web.AppRunner):
         # and request factory (public attributes) are served through our protocol instead.
         # `_make_server` is the method each aiohttp runner implements to choose its Server.
         app_server = await super()._make_server()
-        return GuardedServer(
+        server = GuardedServer(
             app_server.request_handler,
             request_factory=app_server.request_factory,
             handler_cancellation=app_server.handler_cancellation,
             max_connections=self._settings.max_connections,
             **handler_settings(self._settings),
         )
+        register_counters(
+            self.app[METRICS],
+            "image_service_listener",
+            lambda: {"refused_connections": server.refused},
+        )
+        return server
 
 
 async def serve(

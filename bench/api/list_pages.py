@@ -5,15 +5,18 @@ deep keyset page against the offset page at the same depth; its own section of b
 
 Per size, `image-service serve` on a database of that many small images (seeded through the
 service, reused by later runs; a database an earlier version seeded is rebuilt by the server at
-start-up, which /readyz waits for). One client on one keep-alive connection sends each case's
-request `--repeat` times after a warm-up, one at a time, with an Admin token.
+start-up, which /readyz waits for); all servers up at once. One client per server on one
+keep-alive connection, with an Admin token; each case's request goes to every size in turn,
+`--repeat` rounds after a warm-up, so that the sizes meet the same background load.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,12 +67,6 @@ class Client:
             raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
         return took, json.loads(body)
 
-    def timed(self, path: str, repeat: int) -> dict[str, float]:
-        for _ in range(WARMUP):
-            self.get(path)
-        times = [self.get(path)[0] * 1000 for _ in range(repeat)]
-        return {"p50": median(times), "p99": percentile(times, 99), "n": len(times)}
-
     def close(self) -> None:
         self._conn.close()
 
@@ -78,44 +75,74 @@ def _path(params: dict[str, str]) -> str:
     return "/v1/images?" + urlencode({"pagination.limit": str(LIMIT), **params})
 
 
-def measure(client: Client, count: int, repeat: int) -> dict[str, Any]:
-    cases = {}
+def timed(clients: dict[int, Client], paths: dict[int, str], repeat: int) -> dict[int, Any]:
+    """Each size's request in turn, `repeat` rounds after a warm-up: every size meets the same
+    background load, so the sizes compare even on a machine that is not quiet."""
+    for _ in range(WARMUP):
+        for count, client in clients.items():
+            client.get(paths[count])
+    times: dict[int, list[float]] = {count: [] for count in clients}
+    for _ in range(repeat):
+        for count, client in clients.items():
+            times[count].append(client.get(paths[count])[0] * 1000)
+    return {
+        count: {"p50": median(t), "p99": percentile(t, 99), "n": len(t)}
+        for count, t in times.items()
+    }
+
+
+def measure(clients: dict[int, Client], repeat: int) -> dict[int, Any]:
+    out: dict[int, Any] = {count: {"count": count, "cases": {}} for count in clients}
     for name, params in CASES.items():
-        cases[name] = client.timed(_path(params), repeat)
-        log(f"  {count:>7,} {name}: p50 {cases[name]['p50']:.1f} ms")
+        stats = timed(clients, dict.fromkeys(clients, _path(params)), repeat)
+        for count, result in stats.items():
+            out[count]["cases"][name] = result
+        log(f"  {name}: " + ", ".join(f"{c:,}: p50 {r['p50']:.1f} ms" for c, r in stats.items()))
     # A page near the end of the default order: by offset, and by the cursor of the row
     # before it (taken from a one-row page at that offset).
-    depth = max(0, count - 2 * LIMIT)
-    _, one = client.get(_path({"pagination.limit": "1", "pagination.offset": str(depth - 1)}))
-    deep = {
-        "depth": depth,
-        "offset": client.timed(_path({"pagination.offset": str(depth)}), repeat),
-        "cursor": client.timed(_path({"pagination.cursor": one["nextCursor"]}), repeat),
-    }
-    log(
-        f"  {count:>7,} page at {depth:,}: offset p50 {deep['offset']['p50']:.1f} ms, "
-        f"cursor p50 {deep['cursor']['p50']:.1f} ms"
-    )
-    return {"count": count, "cases": cases, "deep": deep}
+    depths = {count: max(1, count - 2 * LIMIT) for count in clients}
+    cursors = {}
+    for count, client in clients.items():
+        params = {"pagination.limit": "1", "pagination.offset": str(depths[count] - 1)}
+        cursors[count] = client.get(_path(params))[1]["nextCursor"]
+    by_offset = {c: _path({"pagination.offset": str(d)}) for c, d in depths.items()}
+    by_cursor = {c: _path({"pagination.cursor": cursor}) for c, cursor in cursors.items()}
+    offset, cursor = timed(clients, by_offset, repeat), timed(clients, by_cursor, repeat)
+    for count in clients:
+        out[count]["deep"] = {
+            "depth": depths[count],
+            "offset": offset[count],
+            "cursor": cursor[count],
+        }
+        log(
+            f"  {count:,}, page at {depths[count]:,}: offset p50 {offset[count]['p50']:.1f} ms, "
+            f"cursor p50 {cursor[count]['p50']:.1f} ms"
+        )
+    return out
 
 
-def run_size(store: Store, count: int, seed: int, repeat: int) -> dict[str, Any]:
-    ds = Dataset("small", count, seed)
-    seeded = ensure_dataset(store, ds, workers=2)
-    token = read_token(nx_token(store, ds))
-    port = free_port()
-    command = [IMAGE_SERVICE, "serve", "--host", LOOPBACK, "--port", str(port)]
-    with child(f"list-pages-{count}", command, env={"MONGODB_URI": store.uri + ds.db}) as server:
-        started = time.perf_counter()
-        # ready: indexes made, images of an older layout rebuilt
-        wait_http_ok(server, f"http://{LOOPBACK}:{port}/readyz", timeout_s=3600)
-        ready_s = time.perf_counter() - started
-        client = Client(port, token)
-        try:
-            result = measure(client, count, repeat)
-        finally:
-            client.close()
-    return {**result, "dataset": seeded, "ready_s": ready_s}
+def run(store: Store, sizes: list[int], seed: int, repeat: int) -> list[dict[str, Any]]:
+    """One server per size, all up at once; the cases measured across them in turn."""
+    datasets = {count: Dataset("small", count, seed) for count in sizes}
+    seeded = {count: ensure_dataset(store, ds, workers=2) for count, ds in datasets.items()}
+    with contextlib.ExitStack() as stack:
+        clients: dict[int, Client] = {}
+        ready_s: dict[int, float] = {}
+        for count, ds in datasets.items():
+            port = free_port()
+            command = [IMAGE_SERVICE, "serve", "--host", LOOPBACK, "--port", str(port)]
+            env = {"MONGODB_URI": store.uri + ds.db}
+            server = stack.enter_context(child(f"list-pages-{count}", command, env=env))
+            started = time.perf_counter()
+            # ready: indexes made, images of an older layout rebuilt
+            wait_http_ok(server, f"http://{LOOPBACK}:{port}/readyz", timeout_s=3600)
+            ready_s[count] = time.perf_counter() - started
+            clients[count] = Client(port, read_token(nx_token(store, ds)))
+            stack.callback(clients[count].close)
+        results = measure(clients, repeat)
+    return [
+        {**results[count], "dataset": seeded[count], "ready_s": ready_s[count]} for count in sizes
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,13 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "repeat": args.repeat,
-        "sizes": [],
     }
     local = start_local_store(args.store_dir)
     try:
         store = Store(uri=local.uri, pid=local.process.pid)
-        for count in sizes:
-            out["sizes"].append(run_size(store, count, args.seed, args.repeat))
+        out["load_before"] = os.getloadavg()
+        out["sizes"] = run(store, sizes, args.seed, args.repeat)
+        out["load_after"] = os.getloadavg()
     finally:
         local.stop()
     out["git"] = _git_commit()
@@ -199,11 +226,13 @@ def render(out: dict[str, Any]) -> str:
         SECTION,
         "",
         f"`python -m bench.api.list_pages` on {out['date']}, commit `{out.get('git', '?')}`, "
-        f"{m['cores']} cores ({m['cpu']}). `image-service serve` on nx-27017, one database of "
-        f"small images per size; one client, one keep-alive connection, {out['repeat']} timed "
-        f"requests per case after {WARMUP} untimed, a {LIMIT}-row page each. The page near the "
-        "end starts 40 rows before the last image of the default order; its cursor comes from "
-        "the one-row page before it.",
+        f"{m['cores']} cores ({m['cpu']}), load average {_load(out)}. `image-service serve` on "
+        "nx-27017, one server and database of small images per size, all up at once; one "
+        f"client per server on one keep-alive connection; {out['repeat']} rounds per case after "
+        f"{WARMUP} untimed, each round one request to every size in turn (so that the sizes "
+        f"meet the same background load), a {LIMIT}-row page each. The page near the end "
+        "starts 40 rows before the last image of the default order; its cursor comes from the "
+        "one-row page before it.",
         "",
         *rows,
         "",
@@ -223,6 +252,13 @@ def render(out: dict[str, Any]) -> str:
     ready = ", ".join(f"{s['count']:,}: {s['ready_s']:.1f} s" for s in sizes)
     text.append(f"Server start to ready (indexes, layout rebuild if any): {ready}.")
     return "\n".join(text) + "\n"
+
+
+def _load(out: dict[str, Any]) -> str:
+    before, after = out.get("load_before"), out.get("load_after")
+    if not before or not after:
+        return "not recorded"
+    return f"{before[0]:.1f} at the start, {after[0]:.1f} at the end (1 min)"
 
 
 if __name__ == "__main__":

@@ -225,15 +225,17 @@ def _exact(path: str, original: str, text: Text, *, array: bool) -> Cond:
 
     A scalar matches its indexed lower-cased copy and the original, so an index serves it. The
     empty value is compared on the copy alone: it is ``""`` for an empty and for an unset value.
+    nx-27017: its ``count`` command misses documents where ``$ne`` meets a dotted path through a
+    null or missing sub-document (``scan: null``), so a negated scalar is the ``$nor`` of the
+    match; MongoDB would take ``{original: {"$ne": value}}``.
     """
     value = text.text
     on_copy = value == ""
     if array:  # one element equal (or, negated, one element not equal)
         element = {"$ne": value} if text.negated else {"$eq": value}
         return {path if on_copy else original: {"$elemMatch": element}}
-    if text.negated:
-        return {path: {"$ne": ""}} if on_copy else {original: {"$ne": value}}
-    return {path: ""} if on_copy else {path: value.lower(), original: value}
+    match = {path: ""} if on_copy else {path: value.lower(), original: value}
+    return {"$nor": [match]} if text.negated else match
 
 
 def _exact_in_row(key: str, original: str, text: Text) -> Cond:

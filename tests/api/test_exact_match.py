@@ -35,7 +35,8 @@ LOWER = image(
     labels={"team": "payments"},
     command=["/app/run", "--fast"],
 )
-ALL = {"nginx": NGINX, "upper": UPPER, "lower": LOWER}
+UNSCANNED = image("registry.example.com/misc/Tool:v2", scanned=None)
+ALL = {"nginx": NGINX, "upper": UPPER, "lower": LOWER, "unscanned": UNSCANNED}
 
 CASES = [
     # the stored full name is lower-case: only its own spelling finds it
@@ -51,11 +52,16 @@ CASES = [
     ("Image:ghcr.io/team/app:v", {"upper", "lower"}),
     ("Image:GHCR.IO/TEAM/APP:V1", {"upper", "lower"}),
     ("Image Tag:r/^V1$", {"upper", "lower"}),
-    ("Image:!GHCR", {"nginx"}),
+    ("Image:!GHCR", {"nginx", "unscanned"}),
+    ('Image Remote:"misc/Tool"', {"unscanned"}),
+    ('Image Remote:"misc/tool"', set()),
+    ("Image Remote:misc/tool", {"unscanned"}),
     # negated exact
-    ('Image Tag:!"V1"', {"nginx", "lower"}),
-    ('Image Tag:!"v1"', {"nginx", "upper"}),
+    ('Image Tag:!"V1"', {"nginx", "lower", "unscanned"}),
+    ('Image Tag:!"v1"', {"nginx", "upper", "unscanned"}),
     ('Image:!"DOCKER.IO/library/nginx:1.25"', set(ALL)),
+    ('Image OS:!"debian:12"', {"unscanned"}),  # no scan at all: its OS is not "debian:12"
+    ('Image OS:"Debian:12"', set()),
     # components and CVEs: on the same row, in the original spelling
     ('Component:"PyYAML"', {"upper"}),
     ('Component:"pyyaml"', {"lower"}),
@@ -81,7 +87,7 @@ CASES = [
     ('Image Label:"team"="payments"', {"lower"}),
     ("Image Label:Team=", {"upper"}),
     ("Image Label:team=", {"lower"}),
-    ("Image Label:!team=", {"nginx", "upper"}),
+    ("Image Label:!team=", {"nginx", "upper", "unscanned"}),
     ("Image Label:TEAM=PAY", {"upper", "lower"}),  # prefixes: case-insensitive
     ('Image Label:team=!"payments"', {"upper"}),  # key prefix "team" matches "Team" too
     ('Image Label:"team"=!"payments"', set()),

@@ -54,9 +54,12 @@ IMAGE_STRING_CASES: list[tuple[str, Any]] = [
         },
     ),
     ('Image:"Docker.io/X"', {"_search.full": "docker.io/x", "name.fullName": "Docker.io/X"}),
-    ('Image:!"docker.io/x"', {"name.fullName": {"$ne": "docker.io/x"}}),
+    (
+        'Image:!"docker.io/X"',
+        {"$nor": [{"_search.full": "docker.io/x", "name.fullName": "docker.io/X"}]},
+    ),
     ('Image:""', {"_search.full": ""}),  # "" on the copy: unset counts as empty there
-    ('Image:!""', {"_search.full": {"$ne": ""}}),
+    ('Image:!""', {"$nor": [{"_search.full": ""}]}),
     ('Image Sha:"sha256:AB"', {"_search.sha": "sha256:ab", "_id": "sha256:AB"}),
     ('Image OS:"Alpine"', {"_search.os": "alpine", "scan.operatingSystem": "Alpine"}),
     (

@@ -18,6 +18,8 @@ allow instead (`grep -rn "nx-27017:" storage`):
   lifted out as one `$elemMatch` per alternative: query/translate.py
 - flat rows list the keys whose original spelling they keep (`o`), since `$exists` inside
   `$elemMatch` answers wrongly under `$or`/`$and`: query/search_keys.py
+- a negated exact match on an image field as the `$nor` of the match, not `$ne` (the `count`
+  command misses documents where `$ne` meets a null sub-document): query/translate.py
 - negative-lookahead regexes instead of `$not`/`$nor` inside `$elemMatch`: query/translate.py
 - a range per contiguous run instead of `$in` inside `$elemMatch` for enum sets:
   query/translate.py

@@ -75,7 +75,9 @@ def pipeline_middleware(
             policy = v1_unlisted if request.path.startswith("/v1/") else open_unlisted
         request[REQUEST_ID] = request_id(request.headers.get("X-Request-Id"))
         request[READ_DEADLINE] = asyncio.get_running_loop().time() + read_timeout_s
+        request[CLIENT_GONE] = False  # read below without a KeyError when nobody set it
         status = CLIENT_GONE_STATUS  # unless an answer or an exception says otherwise
+        streamed = False
         try:
             try:
                 preflight = preflight_answer(request, cors_origins) if cors_origins else None
@@ -124,13 +126,14 @@ def pipeline_middleware(
                 await response.prepare(request)
                 await response.write_eof()
                 request.protocol.force_close()
-            status = CLIENT_GONE_STATUS if request.get(CLIENT_GONE) else response.status
+            status = CLIENT_GONE_STATUS if request[CLIENT_GONE] else response.status
+            streamed = not isinstance(response, web.Response)
             return response
         except web.HTTPException as exc:  # a redirect, passed on as it is
             status = exc.status
             raise
         finally:
-            record_answer(request, str(status), started)
+            record_answer(request, str(status), started, streamed=streamed)
             if (policy.audited or status in (401, 403)) and auditing():
                 audit_answer(request, status, started)
 

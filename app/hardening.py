@@ -53,10 +53,5 @@ def bounded_message(message: str) -> str:
     return message
 
 
-async def hide_server_version(_: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: name the service, not the Python and aiohttp versions."""
-    response.headers["Server"] = SERVER_NAME
-
-
 # When the body of the request must have arrived (event loop time), set by the request middleware.
 READ_DEADLINE = web.RequestKey("image_service.read_deadline", float)

@@ -12,7 +12,7 @@ from app.admission import AdmissionCollector, Budget, Cost
 from app.audit import audited_routes
 from app.config import Settings
 from app.cors import setup_cors
-from app.hardening import PARSER_LIMITS, hide_server_version
+from app.hardening import PARSER_LIMITS
 from app.keys import SETTINGS
 from app.metrics import METRICS, Metrics
 from app.openapi import setup_openapi
@@ -32,7 +32,6 @@ def create_app(
         handler_args=PARSER_LIMITS,
     )
     routes = add_routes(app)
-    app.on_response_prepare.append(hide_server_version)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[READINESS] = Readiness()

@@ -25,7 +25,7 @@ from app.audit import audit_answer, auditing, note_refusal
 from app.auth.guards import Guard, check_guard, passes_cached, unlisted_guard
 from app.cors import preflight_answer
 from app.error_rendering import describe, error_response
-from app.hardening import READ_DEADLINE, request_id
+from app.hardening import READ_DEADLINE, SERVER_NAME, request_id
 from app.keys import CLIENT_GONE, REQUEST_ID
 from app.metrics import record_answer
 
@@ -118,9 +118,11 @@ def pipeline_middleware(
                 note_refusal(request, exc)
                 response = error_response(describe(exc, request))
             if not response.prepared:
-                response.headers["X-Request-Id"] = request[REQUEST_ID]
+                headers = response.headers
+                headers["Server"] = SERVER_NAME  # no Python or aiohttp version
+                headers["X-Request-Id"] = request[REQUEST_ID]
                 if request.path.startswith("/v1/"):
-                    response.headers["Cache-Control"] = "no-store, no-cache"
+                    headers["Cache-Control"] = "no-store, no-cache"
             if response.status == web.HTTPRequestTimeout.status_code and not response.prepared:
                 # Answer and hang up: aiohttp would otherwise linger reading a trickled body.
                 await response.prepare(request)

@@ -13,8 +13,9 @@ from marshmallow import ValidationError
 from app.error_rendering import ApiError, describe, export_error_line
 from app.errors import DeadlineExceeded
 from app.handlers.documented import image_service
+from app.hardening import SERVER_NAME
 from app.http import dumps, query_params
-from app.keys import CLIENT_GONE, IMAGES, SETTINGS
+from app.keys import CLIENT_GONE, IMAGES, REQUEST_ID, SETTINGS
 from schemas import requests, responses
 
 # Schema instances are reusable and costly to build: one per process, not per request.
@@ -114,7 +115,14 @@ async def _stream(
         first = await deadline.next(stream)
     except Exception as exc:  # nothing is sent yet: the status says what went wrong
         return _error_response(request, exc)
-    response = web.StreamResponse(headers={"Cache-Control": "no-store, no-cache"})
+    # prepared here, before the pipeline sees it: the headers it would add are set now
+    response = web.StreamResponse(
+        headers={
+            "Cache-Control": "no-store, no-cache",
+            "Server": SERVER_NAME,
+            "X-Request-Id": request[REQUEST_ID],
+        }
+    )
     response.content_type = "application/json"
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response.enable_compression(web.ContentCoding.gzip)

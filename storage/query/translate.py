@@ -352,7 +352,7 @@ def _same_key(key: str, first: Any, second: Any) -> dict[str, Any] | None:
     """
     joined = _operators(first)
     for op, operand in _operators(second).items():
-        if op not in joined:
+        if op not in joined or joined[op] == operand:
             joined[op] = operand
         elif op in _TIGHTER:
             joined[op] = _TIGHTER[op](joined[op], operand)

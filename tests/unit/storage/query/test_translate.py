@@ -456,6 +456,8 @@ def test_a_disjunction_next_to_a_condition_goes_under_and() -> None:
         ("CVSS:<=5+cvss:<=4,7", _vuln(cvss={"$lte": 4.0})),
         ("CVSS:5+cvss:>=5", _vuln(cvss={"$eq": 5.0, "$gte": 5.0})),
         ("CVSS:5+cvss:6", NEVER),
+        ("CVSS:*+cvss:*", _vuln(cvss={"$exists": True, "$ne": None})),
+        ("Component:open+component:open", _pairs(c={"$regex": "^open"})),
         ("Severity:LOW,CRITICAL+severity:>=IMPORTANT", _vuln(sev={"$eq": 4, "$gte": 3, "$lte": 4})),
     ],
 )

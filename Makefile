@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: run test lint bench clean registry-binary kubectl-binary
+.PHONY: run test test-search lint bench clean registry-binary kubectl-binary
 
 # The scanner tests run a real OCI registry: Debian's docker-registry (CNCF distribution).
 REGISTRY_BIN := /usr/bin/docker-registry
@@ -50,6 +50,10 @@ kubectl-binary: $(STAMP)
 
 test: $(STAMP) registry-binary kubectl-binary
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The differential test of the search language, long: ~1000 fresh cases per store and 20 per label.
+test-search: $(STAMP)
+	HYPOTHESIS_PROFILE=long $(PY) -m pytest -q tests/api/test_search_differential.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -63,6 +63,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run_all
+	$(PY) -m bench.api.load_mix
 	$(PY) -m bench.scan --rounds 5 --update-results
 
 clean:

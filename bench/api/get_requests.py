@@ -99,6 +99,10 @@ def compare(
     return results
 
 
+# Admission slots of the benchmarks' servers: more than any load generator's connections.
+_ADMIT_ALL = 1024
+
+
 def our_server(ds: Dataset, store: Store, port: int, variant: str, name: str, *extra: str) -> Side:
     """`bench/api/our_server.py` on the store (nx) or on an in-process double, making its own
     token at start-up."""
@@ -107,7 +111,13 @@ def our_server(ds: Dataset, store: Store, port: int, variant: str, name: str, *e
     command = [*module("bench.api.our_server"), "--port", str(port), "--token-file", str(token)]
     if variant != "nx":
         command += ["--ndjson", str(ensure_ndjson(store, ds)), "--store", variant]
-    env = {"MONGODB_URI": store.uri + ds.db}
+    # Every connection admitted, at once: these benchmarks measure per-request cost, not
+    # back-pressure (bench/api/load_mix.py does), and the bare server admits everything.
+    env = {
+        "MONGODB_URI": store.uri + ds.db,
+        "IMAGE_SERVICE_MAX_IN_FLIGHT": str(_ADMIT_ALL),
+        "IMAGE_SERVICE_TARGET_LATENCY": "0",
+    }
     return Side([*command, *extra], "/livez", port, env, token)
 
 

@@ -1,7 +1,7 @@
 """Answers that are our failures or refusals to serve (5xx, 429): one log line each, with the
 request id, route, status and reason, and a count by route, status and cause in /metrics.
 
-The error renderer records what it rendered (`note_rendered`); the metrics middleware, which
+The error renderer records what it rendered (`note_rendered`); the request pipeline, which
 sees the status the client got, calls `note_failure`. A client that hung up (499) is neither.
 An export stream that ended with an error line after its 200 is reported with that error.
 """

@@ -53,5 +53,5 @@ def bounded_message(message: str) -> str:
     return message
 
 
-# When the body of the request must have arrived (event loop time), set by the request middleware.
+# When the body of the request must have arrived (event loop time), set by the request pipeline.
 READ_DEADLINE = web.RequestKey("image_service.read_deadline", float)

@@ -26,7 +26,7 @@ ACCESS = web.AppKey("image_service.access", AccessService)
 # Only when OIDC issuers are configured.
 OIDC = web.AppKey("image_service.oidc", OidcVerifier)
 REQUEST_ID = web.RequestKey("image_service.request_id", str)
-# Who is calling, set by the authentication middleware on every route that needs credentials.
+# Who is calling, set by the guard check on every route that needs credentials.
 PRINCIPAL = web.RequestKey("image_service.principal", Principal)
 # Set when a handler saw its client go away; metrics count it as 499.
 CLIENT_GONE = web.RequestKey("image_service.client_gone", bool)

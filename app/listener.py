@@ -87,7 +87,7 @@ class GuardedRequestHandler(web.RequestHandler):
             # as aiohttp does: an answer has started, another cannot be sent
             raise ConnectionError("an answer was already being sent")
         if status >= 500:
-            # only what escaped the middleware, which renders every handler error itself
+            # only what escaped the request pipeline, which renders every handler error itself
             logger.error("unhandled error answering %s", request.remote, exc_info=exc)
             error = ApiError(GrpcCode.INTERNAL, status, "internal error")
         else:

@@ -63,7 +63,7 @@ class RouteTable(NamedTuple):
 
 
 def add_routes(app: web.Application) -> RouteTable:
-    """Add every route; returns what the middlewares need to know of each."""
+    """Add every route; returns what the request pipeline needs to know of each."""
     table = RouteTable({}, {})
     for method, path, handler, guard, cost in ROUTES:
         # add_route adds no HEAD twin to a GET (add_get would): so HEAD answers 405

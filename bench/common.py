@@ -83,3 +83,31 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "packages": ", ".join(versions),
     }
+
+
+def git_commit() -> str:
+    """The checked-out commit, abbreviated (read from .git: no git process)."""
+    head = (ROOT / ".git" / "HEAD").read_text().strip()
+    if head.startswith("ref: "):
+        return (ROOT / ".git" / head[5:]).read_text().strip()[:7]
+    return head[:7]
+
+
+def replace_section(path: Path, title: str, section: str, *, before: Sequence[str]) -> None:
+    """Write `section` (starting with the heading `title`) into the Markdown file at `path`: in
+    place of the section of that title, else before the first of the headings `before` found,
+    else at the end."""
+    old = path.read_text() if path.exists() else ""
+    section = section.rstrip("\n") + "\n"
+    start = old.find("\n" + title)
+    if start >= 0:
+        end = old.find("\n## ", start + 1)
+        text = old[: start + 1] + section + (old[end:] if end >= 0 else "")
+    else:
+        found = [at for heading in before if (at := old.find("\n" + heading)) >= 0]
+        if found:
+            at = min(found)
+            text = old[: at + 1] + section + "\n" + old[at + 1 :]
+        else:
+            text = old.rstrip("\n") + "\n\n" + section
+    path.write_text(text)

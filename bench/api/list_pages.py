@@ -26,7 +26,17 @@ from urllib.parse import urlencode
 from bench.api.datasets import Dataset, Store, ensure_dataset, nx_token
 from bench.api.timing import log
 from bench.children import child, free_port, wait_http_ok
-from bench.common import BENCH, IMAGE_SERVICE, LOOPBACK, ROOT, WORK, machine, median, percentile
+from bench.common import (
+    BENCH,
+    IMAGE_SERVICE,
+    LOOPBACK,
+    WORK,
+    git_commit,
+    machine,
+    median,
+    percentile,
+    replace_section,
+)
 from bench.tokens import read_token
 
 SECTION = "## ListImages pages by collection size"
@@ -178,33 +188,16 @@ def main(argv: list[str] | None = None) -> int:
         out["load_after"] = os.getloadavg()
     finally:
         local.stop()
-    out["git"] = _git_commit()
+    out["git"] = git_commit()
     RESULTS.write_text(json.dumps(out, indent=1))
     write_section(args.results, out)
     return 0
 
 
-def _git_commit() -> str:
-    head = (ROOT / ".git" / "HEAD").read_text().strip()
-    if head.startswith("ref: "):
-        return (ROOT / ".git" / head[5:]).read_text().strip()[:7]
-    return head[:7]
-
-
 def write_section(path: Path, out: dict[str, Any]) -> None:
     """RESULTS.md with this section replaced, or inserted before the load section or Scanning,
     or appended."""
-    old = path.read_text() if path.exists() else ""
-    section = render(out).rstrip("\n") + "\n"
-    start = old.find("\n" + SECTION)
-    if start >= 0:
-        end = old.find("\n## ", start + 1)
-        text = old[: start + 1] + section + (old[end:] if end >= 0 else "")
-    elif (at := old.find("\n## Scanning")) >= 0:
-        text = old[: at + 1] + section + "\n" + old[at + 1 :]
-    else:
-        text = old.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    replace_section(path, SECTION, render(out), before=("## Load: many clients", "## Scanning"))
     log(f"updated {SECTION!r} in {path}")
 
 

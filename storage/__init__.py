@@ -15,7 +15,7 @@ allow instead (`grep -rn "nx-27017:" storage`):
 - `_search.pairs` one flat array of (component, vulnerability) rows, no nested `$elemMatch`
   or dotted paths through arrays: query/search_doc.py
 - an anchored regex alternation instead of `$or` inside `$elemMatch`, and any other `$or` there
-  lifted out as one `$elemMatch` per alternative: query/translate.py
+  lifted out as one `$elemMatch` per alternative: query/row_alternatives.py
 - flat rows list the keys whose original spelling they keep (`o`), since `$exists` inside
   `$elemMatch` answers wrongly under `$or`/`$and`: query/search_keys.py
 - a negated exact match on an image field as the `$nor` of the match, not `$ne` (the `count`

@@ -3,6 +3,7 @@ facts of the machine a run was made on."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
@@ -111,3 +112,14 @@ def replace_section(path: Path, title: str, section: str, *, before: Sequence[st
         else:
             text = old.rstrip("\n") + "\n\n" + section
     path.write_text(text)
+
+
+def add_section_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a benchmark that keeps its own RESULTS.md section on the bench store."""
+    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument(
+        "--store-dir", type=Path, default=WORK / "store", help="nx-27017's data (bench.run_all's)"
+    )
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite the section from the last run"
+    )

@@ -27,10 +27,10 @@ from bench.api.datasets import Dataset, Store, ensure_dataset, nx_token
 from bench.api.timing import log
 from bench.children import child, free_port, wait_http_ok
 from bench.common import (
-    BENCH,
     IMAGE_SERVICE,
     LOOPBACK,
     WORK,
+    add_section_arguments,
     git_commit,
     machine,
     median,
@@ -160,13 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated counts")
     parser.add_argument("--repeat", type=int, default=60, help="timed requests per case")
     parser.add_argument("--seed", type=int, default=1, help="the datasets' generator seed")
-    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
-    parser.add_argument(
-        "--store-dir", type=Path, default=WORK / "store", help="nx-27017's data (bench.run_all's)"
-    )
-    parser.add_argument(
-        "--render-only", action="store_true", help="rewrite the section from the last run"
-    )
+    add_section_arguments(parser)
     args = parser.parse_args(argv)
     if args.render_only:
         write_section(args.results, json.loads(RESULTS.read_text()))

@@ -33,11 +33,11 @@ from bench.api.datasets import Dataset, Store, ensure_dataset, ids_file, nx_toke
 from bench.api.timing import log
 from bench.children import child, free_port, module, run_json, wait_http_ok
 from bench.common import (
-    BENCH,
     IMAGE_SERVICE,
     LOOPBACK,
     ROOT,
     WORK,
+    add_section_arguments,
     git_commit,
     machine,
     replace_section,
@@ -185,13 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         type=lambda text: tuple(text.split("=", 1)),
         help="NAME=VALUE for the server's environment (e.g. IMAGE_SERVICE_MAX_IN_FLIGHT=16)",
     )
-    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
-    parser.add_argument(
-        "--store-dir", type=Path, default=WORK / "store", help="nx-27017's data (bench.run_all's)"
-    )
-    parser.add_argument(
-        "--render-only", action="store_true", help="rewrite the section from the last run"
-    )
+    add_section_arguments(parser)
     args = parser.parse_args(argv)
     if args.render_only:
         write_section(args.results, json.loads(RESULTS.read_text()))

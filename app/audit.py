@@ -113,10 +113,9 @@ def _outcome(request: web.Request, status: int, note: AuditNote | None) -> str:
 
 
 def audit_line(
-    request: web.Request, status: int, started_at: datetime, elapsed_s: float
+    request: web.Request, endpoint: str | None, status: int, started_at: datetime, elapsed_s: float
 ) -> dict[str, Any]:
     """The audit record of an answered request."""
-    resource = request.match_info.route.resource
     note = request.get(AUDIT_NOTE)
     body = request.get(JSON_BODY)
     return {
@@ -124,7 +123,7 @@ def audit_line(
         "requestId": request.get(REQUEST_ID),
         "principal": _principal(request.get(PRINCIPAL)),
         "method": request.method,
-        "endpoint": resource.canonical if resource is not None else None,
+        "endpoint": endpoint,
         "path": request.path[:MAX_TEXT],
         "query": _picked(request.query, _QUERY_FIELDS),
         "body": _picked(body, _BODY_FIELDS) if body is not None else None,
@@ -136,15 +135,10 @@ def audit_line(
     }
 
 
-def _changes_something(guard: object) -> bool:
+def changes_something(guard: object) -> bool:
     """Whether a route guard needs write access: the route changes something."""
     needed = guard if isinstance(guard, tuple) else (guard,)
     return any(isinstance(p, Permission) and p.access is Access.READ_WRITE_ACCESS for p in needed)
-
-
-def audited_routes(guards: Mapping[web.AbstractRoute, object]) -> frozenset[web.AbstractRoute]:
-    """The routes whose every request is logged: those whose guard needs write access."""
-    return frozenset(route for route, guard in guards.items() if _changes_something(guard))
 
 
 def auditing() -> bool:
@@ -152,11 +146,12 @@ def auditing() -> bool:
     return logger.isEnabledFor(logging.INFO)
 
 
-def audit_answer(request: web.Request, status: int, started: float) -> None:
-    """Write the audit line of an answered request (`status` 499: the client hung up)."""
+def audit_answer(request: web.Request, endpoint: str | None, status: int, started: float) -> None:
+    """Write the audit line of an answered request to `endpoint` (None: a path no route
+    answers; `status` 499: the client hung up)."""
     elapsed = time.perf_counter() - started
     started_at = datetime.now(UTC) - timedelta(seconds=elapsed)
-    logger.info(dumps(audit_line(request, status, started_at, elapsed)).decode())
+    logger.info(dumps(audit_line(request, endpoint, status, started_at, elapsed)).decode())
 
 
 def note_refusal(request: web.Request, exc: BaseException) -> None:

@@ -13,16 +13,11 @@ EXPOSED_HEADERS = "X-Request-Id, Retry-After, WWW-Authenticate"
 PREFLIGHT_MAX_AGE_S = 600
 
 
-def _methods_of(request: web.Request) -> str | None:
-    """The methods the path answers, when it is a known path (an OPTIONS request on it is a 405)."""
-    exc = getattr(request.match_info, "http_exception", None)
-    if isinstance(exc, web.HTTPMethodNotAllowed):
-        return ", ".join(sorted(exc.allowed_methods))
-    return None
-
-
-def preflight_answer(request: web.Request, allowed: frozenset[str]) -> web.Response | None:
-    """The answer to a CORS preflight from an allowed origin, None for any other request.
+def preflight_answer(
+    request: web.Request, allowed: frozenset[str], methods: Collection[str]
+) -> web.Response | None:
+    """The answer to a CORS preflight from an allowed origin for a path answering `methods`,
+    None for any other request.
 
     Answered before authentication: a browser's preflight carries no credentials.
     """
@@ -30,10 +25,9 @@ def preflight_answer(request: web.Request, allowed: frozenset[str]) -> web.Respo
         request.method == "OPTIONS"
         and request.headers.get("Origin") in allowed
         and "Access-Control-Request-Method" in request.headers
-        and (methods := _methods_of(request)) is not None
     ):
         response = web.Response(status=204)
-        response.headers["Access-Control-Allow-Methods"] = methods
+        response.headers["Access-Control-Allow-Methods"] = ", ".join(sorted(methods))
         response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
         response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_S)
         return response

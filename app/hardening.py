@@ -7,8 +7,6 @@ import random
 import re
 from typing import Any
 
-from aiohttp import web
-
 # aiohttp's parser limits (handler_args). Search queries travel in the URL, so the request line
 # may be long; header lines may not. Headers in total stay under MAX_HEADERS lines of
 # MAX_HEADER_FIELD_BYTES (256 KiB): an unfinished request holds no more than that and its line.
@@ -51,7 +49,3 @@ def bounded_message(message: str) -> str:
     if len(message) > MESSAGE_MAX_CHARS:
         message = message[:MESSAGE_MAX_CHARS] + "…"
     return message
-
-
-# When the body of the request must have arrived (event loop time), set by the request pipeline.
-READ_DEADLINE = web.RequestKey("image_service.read_deadline", float)

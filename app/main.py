@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.admission import AdmissionCollector, Budget, Cost
-from app.audit import audited_routes
 from app.config import Settings
 from app.cors import setup_cors
 from app.hardening import PARSER_LIMITS
 from app.keys import SETTINGS
 from app.metrics import METRICS, Metrics
 from app.openapi import setup_openapi
-from app.pipeline import ROUTE_POLICIES, RoutePolicy, pipeline_middleware
+from app.pipeline import Pipeline
 from app.readiness import READINESS, Readiness, readiness_ctx
 from app.resources import access_ctx, mongo_ctx, services_ctx
 from app.routes import add_routes
@@ -31,7 +29,6 @@ def create_app(
         # served by `image-service serve`, app/listener.py adds its own timeouts and cap
         handler_args=PARSER_LIMITS,
     )
-    routes = add_routes(app)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[READINESS] = Readiness()
@@ -40,26 +37,15 @@ def create_app(
     app.cleanup_ctx.append(services_ctx)
     app.cleanup_ctx.append(readiness_ctx)
     cors_origins = setup_cors(app, settings.cors_origins)
-    budgets = _admission(app, settings, routes.costs)
-    audited = audited_routes(routes.guards)
-    policies = {
-        route: RoutePolicy(guard, budgets.get(route), route in audited)
-        for route, guard in routes.guards.items()
-    }
-    app[ROUTE_POLICIES] = policies
-    app.middlewares.append(
-        pipeline_middleware(
-            policies, read_timeout_s=settings.request_read_timeout_s, cors_origins=cors_origins
-        )
-    )
-    setup_openapi(app)
+    pipeline = Pipeline(app, app[METRICS], cors_origins=cors_origins)
+    add_routes(pipeline, _admission(app, settings))
+    setup_openapi(app, pipeline)
+    pipeline.add_fallback()  # last: it answers whatever no route before it does
     return app
 
 
-def _admission(
-    app: web.Application, settings: Settings, costs: Mapping[web.AbstractRoute, Cost]
-) -> dict[web.AbstractRoute, Budget]:
-    """Each admitted route's budget, sized by the settings; the budgets are in /metrics."""
+def _admission(app: web.Application, settings: Settings) -> dict[Cost, Budget]:
+    """The admission budget of each cost, sized by the settings; the budgets are in /metrics."""
     wait_s = settings.queue_wait_s
     budgets = {
         Cost.STORE: Budget(
@@ -80,4 +66,4 @@ def _admission(
     app[METRICS].registry.register(AdmissionCollector(budgets))
     for budget in budgets.values():
         app[READINESS].count_answers_of(budget.last_answer)
-    return {route: budgets[cost] for route, cost in costs.items()}
+    return budgets

@@ -83,16 +83,21 @@ class Metrics:
 METRICS = web.AppKey("image_service.metrics", Metrics)
 
 
-def record_answer(request: web.Request, status: str, started: float, *, streamed: bool) -> None:
-    """Count one answer (`status` as the client got it, "499" when it hung up) with its latency,
-    and log and count it as a failure when it is one (a `streamed` 200 may have ended in an
-    error line)."""
-    resource = request.match_info.route.resource
-    template = resource.canonical if resource is not None else "unmatched"
-    metrics = request.app[METRICS]
-    metrics.observe(request.method, template, status, time.perf_counter() - started)
+def record_answer(
+    metrics: Metrics,
+    request: web.Request,
+    route: str,
+    status: str,
+    started: float,
+    *,
+    streamed: bool,
+) -> None:
+    """Count one answer to `route` (`status` as the client got it, "499" when it hung up) with
+    its latency, and log and count it as a failure when it is one (a `streamed` 200 may have
+    ended in an error line)."""
+    metrics.observe(request.method, route, status, time.perf_counter() - started)
     if is_failure(status) or (streamed and status == "200" and RENDERED in request):
-        note_failure(request, metrics.failures, template, status)
+        note_failure(request, metrics.failures, route, status)
 
 
 class CounterCollector:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from app.admission import Cost
+from app.admission import Budget, Cost
+from app.audit import changes_something
 from app.auth.guards import ANY_PRINCIPAL, METRICS_SCRAPE, Guard
 from app.auth.permissions import ACCESS, IMAGE, INTEGRATION, WATCHED_IMAGE, read, write
 from app.handlers import access, export, health, images, metrics, scans, watched
+from app.pipeline import Pipeline, RoutePolicy
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -55,20 +56,9 @@ ROUTES: tuple[tuple[str, str, Handler, Guard, Cost | None], ...] = (
 )
 
 
-class RouteTable(NamedTuple):
-    """Each added route's guard (authentication, audit) and cost (admission), if it has one."""
-
-    guards: dict[web.AbstractRoute, Guard]
-    costs: dict[web.AbstractRoute, Cost]
-
-
-def add_routes(app: web.Application) -> RouteTable:
-    """Add every route; returns what the request pipeline needs to know of each."""
-    table = RouteTable({}, {})
+def add_routes(pipeline: Pipeline, budgets: Mapping[Cost, Budget]) -> None:
+    """Add every route, each with its guard, the budget of its cost, and an audit line for
+    every request to a route that changes something."""
     for method, path, handler, guard, cost in ROUTES:
-        # add_route adds no HEAD twin to a GET (add_get would): so HEAD answers 405
-        route = app.router.add_route(method, path, handler)
-        table.guards[route] = guard
-        if cost is not None:
-            table.costs[route] = cost
-    return table
+        budget = None if cost is None else budgets[cost]
+        pipeline.add(method, path, handler, RoutePolicy(guard, budget, changes_something(guard)))

@@ -24,6 +24,7 @@ from pymongo.errors import (
     DocumentTooLarge as PyMongoDocumentTooLarge,
 )
 
+from storage.deadlines import Deadline, deadline_in
 from storage.errors import (
     BadQuery,
     DocumentTooLarge,
@@ -90,9 +91,9 @@ async def guarded(
     call is cancelled and QueryTimeout raised; for a `write`, WriteTimeout, since the server
     may still apply it.
     """
-    scope = asyncio.timeout(None if timeout_ms is None else timeout_ms / 1000)
+    scope = deadline_in(None if timeout_ms is None else timeout_ms / 1000)
     try:
-        async with scope:
+        with scope:
             return await call()
     except BaseException as exc:
         failure = _failure(exc, scope, timeout_ms, write=write)
@@ -107,7 +108,7 @@ def deadline_after(timeout_ms: int) -> float:
 
 
 def _failure(
-    exc: BaseException, scope: asyncio.Timeout, timeout_ms: int | None, *, write: bool
+    exc: BaseException, scope: Deadline, timeout_ms: int | None, *, write: bool
 ) -> BaseException:
     if isinstance(exc, TimeoutError) and scope.expired():
         if write:
@@ -145,9 +146,9 @@ async def translated_errors(
     """Driver exceptions as storage errors, for code that reads a cursor itself; `until` (the
     loop's time, see `deadline_after`) is the deadline of the body, `timeout_ms` its length as
     the error message tells it."""
-    scope = asyncio.timeout_at(until)
+    scope = Deadline(until)
     try:
-        async with scope:
+        with scope:
             yield
     except BaseException as exc:
         failure = _failure(exc, scope, timeout_ms, write=False)

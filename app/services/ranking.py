@@ -59,15 +59,24 @@ class RiskRanker:
         finally:
             self._refreshing = None
 
-    async def _scores(self) -> list[float]:
+    def _cached(self) -> list[float] | None:
+        """The scores without awaiting (starting a background refresh when due); None before
+        the first load."""
         if self._loaded_at is None:
-            async with self._lock:
-                if self._loaded_at is None:
-                    await self._refresh()
-        elif (self._stale or self._clock() - self._loaded_at >= self._ttl_s) and (
+            return None
+        if (self._stale or self._clock() - self._loaded_at >= self._ttl_s) and (
             self._refreshing is None
         ):
             self._refreshing = asyncio.create_task(self._refresh_in_background())
+        return self._ascending
+
+    async def _scores(self) -> list[float]:
+        cached = self._cached()
+        if cached is not None:
+            return cached
+        async with self._lock:
+            if self._loaded_at is None:
+                await self._refresh()
         return self._ascending
 
     async def scores_desc(self) -> Sequence[float]:
@@ -76,7 +85,9 @@ class RiskRanker:
 
     async def ranker(self) -> Callable[[float], int]:
         """A function from a risk score to its priority (1 = riskiest)."""
-        ascending = await self._scores()
+        ascending = self._cached()
+        if ascending is None:  # awaited once, for the first load
+            ascending = await self._scores()
         total = len(ascending)
 
         def priority(score: float) -> int:

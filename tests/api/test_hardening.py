@@ -106,10 +106,55 @@ async def test_405_names_the_methods_of_the_path(
 async def test_server_header_carries_no_version(
     server: Served, session: aiohttp.ClientSession
 ) -> None:
-    for path in ("/livez", "/v1/nothing", "/v1/export/images", "/metrics"):
+    for path in (
+        "/livez",
+        "/v1/nothing",
+        "/v1/export/images",
+        "/metrics",
+        "/api/docs",
+        "/api/docs/openapi.json",
+        "/static/swagger/swagger-ui.css",
+        "/static/swagger/nothing.js",
+        "/nothing",
+    ):
         async with session.get(path) as response:
             await response.read()
             assert response.headers["Server"] == "image-service", path
+            assert response.headers["X-Request-Id"], path
+
+
+async def test_swagger_ui_is_served_with_its_files_and_nothing_else(
+    server: Served, session: aiohttp.ClientSession
+) -> None:
+    async with session.get("/api/docs") as page:
+        html = await page.text()
+        assert page.status == 200
+        assert page.content_type == "text/html"
+    assert '"/api/docs/openapi.json"' in html
+    assert "/static/swagger/swagger-ui-bundle.js" in html
+    async with session.get("/static/swagger/swagger-ui-bundle.js") as script:
+        assert script.status == 200
+        assert len(await script.read()) > 100_000
+    for missing in ("/static/swagger/..%2F..%2Fconstants.py", "/static/swagger/index.htm"):
+        async with session.get(missing) as response:
+            assert response.status == 404, missing
+            assert_error_shape(await response.json(), 5)
+
+
+async def test_paths_no_route_answers_are_counted_as_unmatched(
+    server: Served, session: aiohttp.ClientSession
+) -> None:
+    for path in ("/nothing/here", "/v1/nothing"):
+        async with session.get(path) as response:
+            assert response.status == 404
+            assert_error_shape(await response.json(), 5)
+    async with session.head("/livez") as response:
+        assert response.status == 405
+        assert response.headers["Allow"] == "GET"
+    async with session.get("/metrics") as response:
+        exposition = await response.text()
+    assert 'route="unmatched",status="404"' in exposition
+    assert 'method="HEAD",route="unmatched",status="405"' in exposition
 
 
 @pytest.mark.parametrize(

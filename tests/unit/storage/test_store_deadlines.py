@@ -82,3 +82,49 @@ async def test_no_deadline_lets_a_slow_call_finish() -> None:
     assert await guarded(slow, timeout_ms=None) == "done"
     async with translated_errors():
         assert await slow() == "done"
+
+
+async def test_an_earlier_deadline_registered_later_still_fires_on_time() -> None:
+    """The watch's one timer moves earlier for a shorter deadline."""
+    slow = asyncio.ensure_future(guarded(never_answers, timeout_ms=60_000))
+    await asyncio.sleep(0)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(QueryTimeout):
+        await guarded(never_answers, timeout_ms=30)
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert not slow.done()
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+
+
+async def test_many_calls_each_end_at_their_own_deadline() -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def timed(timeout_ms: int) -> float:
+        with pytest.raises(QueryTimeout):
+            await guarded(never_answers, timeout_ms=timeout_ms)
+        return loop.time() - started
+
+    ended = await asyncio.gather(*(timed(ms) for ms in (90, 30, 60, 30)))
+    for took, timeout_ms in zip(ended, (90, 30, 60, 30), strict=True):
+        assert timeout_ms / 1000 <= took < timeout_ms / 1000 + 0.5
+
+
+async def test_a_finished_call_leaves_nothing_to_cancel_later() -> None:
+    async def quick() -> str:
+        return "done"
+
+    for _ in range(3):
+        assert await guarded(quick, timeout_ms=20) == "done"
+    await asyncio.sleep(0.05)  # past every deadline: nothing may cancel this task now
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
+async def test_an_inner_deadline_does_not_swallow_the_outer_one() -> None:
+    async def nested() -> None:
+        await guarded(never_answers, timeout_ms=60_000)
+
+    with pytest.raises(QueryTimeout, match="within 20 ms"):
+        await guarded(nested, timeout_ms=20)

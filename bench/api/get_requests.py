@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.api.config import GET_RATIO_GOAL, Config
+from bench.api.config import Config, get_ratio_goal
 from bench.api.datasets import (
     Dataset,
     Store,
@@ -158,7 +158,7 @@ def get_bench(store: Store, ds: Dataset, variant: str, cfg: Config) -> dict[str,
         "rounds": rounds,
         "summary": summary,
         "ratio": ratio,
-        "goal_met": ratio >= GET_RATIO_GOAL,
+        "goal_met": ratio >= get_ratio_goal(variant, ds.profile),
     }
 
 

@@ -99,6 +99,12 @@ def compare(
     return results
 
 
+# No request refused or cut short by admission: these benchmarks measure per-request cost, not
+# back-pressure (bench/api/load_mix.py does). The default slots and queue hold every connection;
+# fixed slots and a long queue wait keep slow stores (nx, realistic) from 429s.
+NO_REFUSALS = {"IMAGE_SERVICE_TARGET_LATENCY": "0", "IMAGE_SERVICE_QUEUE_WAIT": "600"}
+
+
 def our_server(ds: Dataset, store: Store, port: int, variant: str, name: str, *extra: str) -> Side:
     """`bench/api/our_server.py` on the store (nx) or on an in-process double, making its own
     token at start-up."""
@@ -107,14 +113,7 @@ def our_server(ds: Dataset, store: Store, port: int, variant: str, name: str, *e
     command = [*module("bench.api.our_server"), "--port", str(port), "--token-file", str(token)]
     if variant != "nx":
         command += ["--ndjson", str(ensure_ndjson(store, ds)), "--store", variant]
-    # No request refused or cut short by admission: these benchmarks measure per-request cost,
-    # not back-pressure (bench/api/load_mix.py does). The default slots and queue hold every
-    # connection; fixed slots and a long queue wait keep slow stores (nx, realistic) from 429s.
-    env = {
-        "MONGODB_URI": store.uri + ds.db,
-        "IMAGE_SERVICE_TARGET_LATENCY": "0",
-        "IMAGE_SERVICE_QUEUE_WAIT": "600",
-    }
+    env = {"MONGODB_URI": store.uri + ds.db, **NO_REFUSALS}
     return Side([*command, *extra], "/livez", port, env, token)
 
 
@@ -128,7 +127,7 @@ def get_bench(store: Store, ds: Dataset, variant: str, cfg: Config) -> dict[str,
             [IMAGE_SERVICE, "serve", "--host", LOOPBACK, "--port", str(port_ours)],
             "/livez",
             port_ours,
-            {"MONGODB_URI": store.uri + ds.db},
+            {"MONGODB_URI": store.uri + ds.db, **NO_REFUSALS},
             nx_token(store, ds),
         )
         bare += ["--uri", store.uri]

@@ -139,7 +139,7 @@ def deadline_after(timeout_ms: int) -> float:
 def _failure(
     exc: BaseException, scope: Deadline, timeout_ms: int | None, *, write: bool
 ) -> BaseException:
-    if isinstance(exc, TimeoutError) and scope.expired():
+    if scope.expired():  # whatever the driver made of the cancellation (e.g. _OperationCancelled)
         if write:
             return WriteTimeout(
                 f"the database did not confirm the write within {timeout_ms} ms; "

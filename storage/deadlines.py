@@ -104,10 +104,3 @@ class Deadline:
             return
         if self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
             raise TimeoutError from exc
-
-
-def deadline_in(seconds: float | None) -> Deadline:
-    """A deadline `seconds` from now (None: none)."""
-    if seconds is None:
-        return Deadline(None)
-    return Deadline(asyncio.get_running_loop().time() + seconds)

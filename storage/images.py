@@ -264,8 +264,16 @@ class ImageRepository:
             await cursor.close()
 
     async def ping(self) -> None:
-        """Raises StoreUnavailable when the server does not answer."""
-        await guarded(lambda: self._db.command("ping"), timeout_ms=self._max_time_ms)
+        """Raises StoreUnavailable when the server does not answer.
+
+        On the admin database, as drivers do: it tells whether the server answers, not
+        whether this database is idle. nx-27017: a command on a database waits for that
+        database's lock on one of a few server threads, so pings on a database busy with a
+        long read pile up there until new connections cannot be opened and the driver drops
+        every connection, the long read's too.
+        """
+        admin = self._db.client.admin
+        await guarded(lambda: admin.command("ping"), timeout_ms=self._max_time_ms)
 
     async def distinct_risk_scores(self) -> list[float]:
         # distinct on the indexed field: a scan of index keys, not of documents

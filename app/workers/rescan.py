@@ -7,6 +7,7 @@ import logging
 import random
 
 from app.services.rescan import RescanService
+from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ async def run_rescans(service: RescanService, *, interval_s: float) -> None:
             await service.run_round()
         except asyncio.CancelledError:
             raise
+        except StorageError as exc:  # a busy or absent store: the next round tries again
+            logger.warning("rescan round failed: %s", exc)
         except Exception:
             logger.exception("rescan round failed")
         await asyncio.sleep(period * random.uniform(1 - _JITTER, 1 + _JITTER))  # noqa: S311

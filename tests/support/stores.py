@@ -95,12 +95,28 @@ class _Collection:
         return await self._collection.find_one(*args, **kwargs)
 
 
+class _Client:
+    """The `client` of a MongomockDatabase: its other databases (`admin` for pings)."""
+
+    def __init__(self, client: AsyncMongoMockClient) -> None:
+        self._client = client
+
+    @property
+    def admin(self) -> MongomockDatabase:
+        return MongomockDatabase("admin", self._client)
+
+
 class MongomockDatabase:
     """An AsyncDatabase look-alike over mongomock-motor."""
 
-    def __init__(self, name: str) -> None:
-        self._db = AsyncMongoMockClient(tz_aware=True)[name]
+    def __init__(self, name: str, client: AsyncMongoMockClient | None = None) -> None:
+        self._client = client or AsyncMongoMockClient(tz_aware=True)
+        self._db = self._client[name]
         self.name = name
+
+    @property
+    def client(self) -> _Client:
+        return _Client(self._client)
 
     def __getitem__(self, name: str) -> _Collection:
         return _Collection(self._db[name])

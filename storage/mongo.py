@@ -42,6 +42,8 @@ IMAGES = "images"
 WATCHED_IMAGES = "watched_images"
 VULNERABILITIES = "vulnerabilities"
 VULNDB_STATE = "vulndb_state"
+CVE_SCORES = "cve_scores"
+CVE_FIRST_SEEN = "cve_first_seen"
 LEASES = "leases"
 API_TOKENS = "api_tokens"
 ROLES = "roles"
@@ -199,6 +201,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
         VULNERABILITIES: [
             IndexModel([("ecosystem", 1), ("package", 1)], name="idx_ecosystem_package")
         ],
+        CVE_SCORES: [IndexModel([("cve", 1)], name="idx_cve")],
         # a token is found by the hash of its secret; listed by name and revocation
         API_TOKENS: [
             IndexModel([("hash", 1)], name="idx_hash", unique=True),

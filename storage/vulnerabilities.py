@@ -1,20 +1,24 @@
-"""The `vulnerabilities` collection (advisories by ecosystem and package) and the feed state."""
+"""The vulnerability feed as stored: advisories by ecosystem and package (`vulnerabilities`),
+CVSS vectors by CVE from every record that has them (`cve_scores`), the feed state, and when
+each CVE was first seen in any image (`cve_first_seen`)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from pymongo import ReplaceOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from storage.mongo import (
+    CVE_FIRST_SEEN,
+    CVE_SCORES,
     VULNDB_STATE,
     VULNERABILITIES,
     deadline_after,
@@ -53,6 +57,15 @@ def advisory_id(doc: Mapping[str, Any]) -> str:
     return f"{doc['ecosystem']}|{doc['package']}|{doc['osv_id']}"
 
 
+def score_id(doc: Mapping[str, Any]) -> str:
+    return f"{doc['cve']}|{doc['osv_id']}"
+
+
+# A score row of a record that names no ecosystem (only repositories) is covered by an import
+# holding any such record.
+NO_ECOSYSTEM = ""
+
+
 def content_hash(doc: Mapping[str, Any]) -> str:
     """A digest of an advisory's content (its id and hash fields aside)."""
     body = {k: v for k, v in doc.items() if k not in ("_id", "hash")}
@@ -64,6 +77,8 @@ class VulnerabilityRepository:
 
     def __init__(self, db: AsyncDatabase[Doc], *, max_time_ms: int) -> None:
         self._vulns: AsyncCollection[Doc] = db[VULNERABILITIES]
+        self._scores: AsyncCollection[Doc] = db[CVE_SCORES]
+        self._first_seen: AsyncCollection[Doc] = db[CVE_FIRST_SEEN]
         self._state: AsyncCollection[Doc] = db[VULNDB_STATE]
         self._max_time_ms = max_time_ms
 
@@ -83,6 +98,75 @@ class VulnerabilityRepository:
 
             found += await guarded(run, timeout_ms=self._max_time_ms)
         return found
+
+    async def scores_for(self, cves: Iterable[str]) -> dict[str, Doc]:
+        """The preferred score row of each CVE that has one: the CVE's own record first,
+        then a GHSA, then any other; among equals, the lowest OSV id (stable)."""
+        best: dict[str, Doc] = {}
+        wanted = sorted(set(cves))
+        for start in range(0, len(wanted), _BATCH):
+            flt = {"cve": {"$in": wanted[start : start + _BATCH]}}
+
+            async def run(flt: Doc = flt) -> list[Doc]:
+                cursor = self._scores.find(flt, {"hash": 0}, max_time_ms=self._max_time_ms)
+                return [doc async for doc in cursor]
+
+            for row in await guarded(run, timeout_ms=self._max_time_ms):
+                kept = best.get(row["cve"])
+                if kept is None or (row["rank"], row["osv_id"]) < (kept["rank"], kept["osv_id"]):
+                    best[row["cve"]] = row
+        return best
+
+    async def first_seen(self, cves: Iterable[str], *, now: datetime) -> dict[str, datetime]:
+        """When each CVE was first seen in any image: recorded as `now` for those never seen."""
+        wanted = sorted(set(cves))
+        seen: dict[str, datetime] = {}
+        for start in range(0, len(wanted), _BATCH):
+            chunk = wanted[start : start + _BATCH]
+            ops = [UpdateOne({"_id": c}, {"$setOnInsert": {"at": now}}, upsert=True) for c in chunk]
+            await guarded(
+                lambda ops=ops: self._first_seen.bulk_write(ops, ordered=False),  # type: ignore[misc]
+                timeout_ms=self._max_time_ms,
+                write=True,
+            )
+
+            async def run(chunk: list[str] = chunk) -> list[Doc]:
+                cursor = self._first_seen.find(
+                    {"_id": {"$in": chunk}}, max_time_ms=self._max_time_ms
+                )
+                return [doc async for doc in cursor]
+
+            for doc in await guarded(run, timeout_ms=self._max_time_ms):
+                stamp: datetime = doc["at"]
+                seen[doc["_id"]] = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp
+        return seen
+
+    async def apply_scores(
+        self, rows: Iterable[Mapping[str, Any]], ecosystems: Iterable[str]
+    ) -> ImportCounts:
+        """Store the score rows of a complete feed, as apply_import stores advisories: rows of
+        records the feed no longer holds are deleted when every ecosystem of their record is
+        among `ecosystems` (NO_ECOSYSTEM for records naming none), read after `rows`."""
+        seen: set[str] = set()
+        totals = [0, 0, 0]
+        batch: dict[str, Doc] = {}
+        for row in [*rows, None]:
+            if row is not None:
+                stored = {**row, "_id": score_id(row)}
+                stored["hash"] = content_hash(stored)
+                batch[stored["_id"]] = stored
+            if batch and (row is None or len(batch) >= _BATCH):
+                counts = await self._write(self._scores, batch)
+                totals = [t + c for t, c in zip(totals, counts, strict=True)]
+                seen.update(batch)
+                batch = {}
+        covered = set(ecosystems)
+
+        def gone(doc: Doc) -> bool:
+            return set(doc.get("ecosystems") or [NO_ECOSYSTEM]) <= covered
+
+        deleted = await self._delete_unseen(self._scores, {}, seen, also=gone)
+        return ImportCounts(totals[0], totals[1], totals[2], deleted)
 
     async def apply_import(
         self, docs: Iterable[Mapping[str, Any]], ecosystems: Iterable[str] = ()
@@ -104,11 +188,11 @@ class VulnerabilityRepository:
             batch[stored["_id"]] = stored
             covered.add(stored["ecosystem"])
             if len(batch) >= _BATCH:
-                ins, upd, same = await self._write(batch)
+                ins, upd, same = await self._write(self._vulns, batch)
                 inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
                 seen.update(batch)
                 batch = {}
-        ins, upd, same = await self._write(batch)
+        ins, upd, same = await self._write(self._vulns, batch)
         inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
         seen.update(batch)
         covered.update(ecosystems)
@@ -184,14 +268,16 @@ class VulnerabilityRepository:
         )
         return state
 
-    async def _write(self, batch: dict[str, Doc]) -> tuple[int, int, int]:
+    async def _write(
+        self, collection: AsyncCollection[Doc], batch: dict[str, Doc]
+    ) -> tuple[int, int, int]:
         """Upsert the documents whose hash changed; returns (inserted, updated, unchanged)."""
         if not batch:
             return 0, 0, 0
         ids = list(batch)
 
         async def current() -> dict[str, str]:
-            cursor = self._vulns.find(
+            cursor = collection.find(
                 {"_id": {"$in": ids}}, {"hash": 1}, max_time_ms=_IMPORT_TIME_MS
             )
             return {doc["_id"]: doc.get("hash", "") async for doc in cursor}
@@ -201,7 +287,7 @@ class VulnerabilityRepository:
         if changed:
             ops = [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in changed]
             await guarded(
-                lambda: self._vulns.bulk_write(ops, ordered=False),
+                lambda: collection.bulk_write(ops, ordered=False),
                 timeout_ms=_IMPORT_TIME_MS,
                 write=True,
             )
@@ -211,35 +297,48 @@ class VulnerabilityRepository:
     async def _delete_missing(self, covered: set[str], seen: set[str]) -> int:
         if not covered:
             return 0
+        return await self._delete_unseen(self._vulns, {"ecosystem": {"$in": sorted(covered)}}, seen)
+
+    async def _delete_unseen(
+        self,
+        collection: AsyncCollection[Doc],
+        flt: Doc,
+        seen: set[str],
+        *,
+        also: Callable[[Doc], bool] = lambda _: True,
+    ) -> int:
+        """Delete the documents matching `flt` (and `also`, given `_id` and `ecosystems`)
+        whose id is not in `seen`."""
 
         async def stale() -> list[str]:
-            cursor = self._vulns.find(
-                {"ecosystem": {"$in": sorted(covered)}}, {"_id": 1}, max_time_ms=_IMPORT_TIME_MS
-            )
-            return [doc["_id"] async for doc in cursor if doc["_id"] not in seen]
+            cursor = collection.find(flt, {"ecosystems": 1}, max_time_ms=_IMPORT_TIME_MS)
+            return [doc["_id"] async for doc in cursor if doc["_id"] not in seen and also(doc)]
 
         ids = await guarded(stale, timeout_ms=_IMPORT_TIME_MS)
-        return await delete_by_ids(self._vulns, ids, batch=_BATCH, timeout_ms=_IMPORT_TIME_MS)
+        return await delete_by_ids(collection, ids, batch=_BATCH, timeout_ms=_IMPORT_TIME_MS)
 
     async def _summarize(self) -> tuple[str, dict[str, int]]:
-        """The feed version and per-ecosystem counts, from one pass over the collection.
+        """The feed version and per-ecosystem counts, from one pass over the advisories and
+        one over the score rows.
 
         The version sums a digest per (id, hash) pair: the order documents come in does not
         matter, and nothing is sorted or held in memory.
         """
         total = 0
         counts: dict[str, int] = {}
-        cursor = self._vulns.find(
-            {}, {"hash": 1, "ecosystem": 1}, batch_size=2000, max_time_ms=_IMPORT_TIME_MS
-        )
-        try:
-            async with translated_errors(
-                until=deadline_after(_IMPORT_TIME_MS), timeout_ms=_IMPORT_TIME_MS
-            ):
-                async for doc in cursor:
-                    pair = f"{doc['_id']}\0{doc.get('hash', '')}".encode()
-                    total = (total + int.from_bytes(hashlib.sha256(pair).digest())) & _MASK
-                    counts[doc["ecosystem"]] = counts.get(doc["ecosystem"], 0) + 1
-        finally:
-            await cursor.close()
+        for collection in (self._vulns, self._scores):
+            cursor = collection.find(
+                {}, {"hash": 1, "ecosystem": 1}, batch_size=2000, max_time_ms=_IMPORT_TIME_MS
+            )
+            try:
+                async with translated_errors(
+                    until=deadline_after(_IMPORT_TIME_MS), timeout_ms=_IMPORT_TIME_MS
+                ):
+                    async for doc in cursor:
+                        pair = f"{doc['_id']}\0{doc.get('hash', '')}".encode()
+                        total = (total + int.from_bytes(hashlib.sha256(pair).digest())) & _MASK
+                        if collection is self._vulns:
+                            counts[doc["ecosystem"]] = counts.get(doc["ecosystem"], 0) + 1
+            finally:
+                await cursor.close()
         return f"{total:064x}", counts

@@ -1,7 +1,9 @@
 """`image-service vulndb import`: load an OSV feed (directory or osv.dev `all.zip`) into MongoDB.
 
 Each ecosystem present in the feed is taken as complete: its stored advisories that the feed
-no longer holds are deleted. Ecosystems the matcher cannot compare are skipped.
+no longer holds are deleted. Ecosystems the matcher cannot compare are skipped for advisories,
+but every record's CVSS vectors are kept by CVE (a second pass over the files), so that an
+advisory without a score (Debian's, Alpine's) gets the one its CVE has elsewhere in the feed.
 """
 
 from __future__ import annotations
@@ -24,9 +26,16 @@ from app.cli.database import command_database
 from app.composition import rematch_stored_images
 from app.config import Settings
 from app.scanner.vulns.matching import is_supported
-from app.scanner.vulns.osv import Advisory, OsvError, parse_record, record_ecosystems
+from app.scanner.vulns.osv import (
+    Advisory,
+    CveScore,
+    OsvError,
+    cve_scores,
+    parse_record,
+    record_ecosystems,
+)
 from storage.errors import StorageError
-from storage.vulnerabilities import ImportCounts, VulnerabilityRepository
+from storage.vulnerabilities import NO_ECOSYSTEM, ImportCounts, VulnerabilityRepository
 
 _MAX_REPORTED = 50
 
@@ -42,6 +51,7 @@ class ImportReport:
     advisories: int = 0  # (ecosystem, package) entries stored or compared
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     counts: ImportCounts = field(default_factory=lambda: ImportCounts(0, 0, 0, 0))
+    score_counts: ImportCounts = field(default_factory=lambda: ImportCounts(0, 0, 0, 0))
     old_version: str | None = None
     new_version: str = ""
 
@@ -76,6 +86,9 @@ async def import_feed(
     if not covered:  # then nothing was written either
         await repo.abort_import(previous)
         raise FeedInputError(_nothing_usable(path, report))
+    scored: set[str] = set()
+    rows = _scores(_read(path, zipped, files, ImportReport(), _silent()), scored)
+    report.score_counts = await repo.apply_scores(rows, scored)
     state = await repo.set_feed(imported_at=clock())
     report.old_version = None if old is None else old.version
     report.new_version = state.version
@@ -146,6 +159,29 @@ def _advisories(
                     yield advisory
 
 
+def _scores(contents: Iterator[tuple[str, bytes]], covered: set[str]) -> Iterator[CveScore]:
+    """Every record's CVSS vectors by CVE; `covered` collects the ecosystems of every valid
+    record (NO_ECOSYSTEM for one naming none). Invalid files were reported by the first pass."""
+    for _, data in contents:
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            continue
+        for record in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(record, dict):
+                continue
+            try:
+                rows = cve_scores(record)
+                covered.update(record_ecosystems(record) or {NO_ECOSYSTEM})
+            except OsvError:
+                continue
+            yield from rows
+
+
+def _silent() -> tqdm[Any]:
+    return tqdm(disable=True)
+
+
 def _nothing_usable(path: Path, report: ImportReport) -> str:
     if not report.files:
         return f"no .json files in {path}"
@@ -195,11 +231,12 @@ async def _rematch(
 
 
 def _summary(report: ImportReport, rematched: int | None) -> str:
-    c = report.counts
+    c, sc = report.counts, report.score_counts
     text = (
         f"vulndb: {report.records} records, {report.advisories} advisories: "
         f"{c.inserted} inserted, {c.updated} updated, {c.unchanged} unchanged, "
-        f"{c.deleted} deleted; {len(report.invalid)} invalid files; "
+        f"{c.deleted} deleted; CVE scores: {sc.inserted} inserted, {sc.updated} updated, "
+        f"{sc.unchanged} unchanged, {sc.deleted} deleted; {len(report.invalid)} invalid files; "
         f"feed {report.new_version} ({'changed' if report.changed else 'unchanged'})"
     )
     return text if rematched is None else f"{text}; {rematched} images rematched"

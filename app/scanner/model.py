@@ -38,8 +38,20 @@ class ResolvedImage:
     data_source: str
 
 
-ComponentSource = Literal["OS", "PYTHON", "NODEJS"]
-PackageKind = Literal["dpkg", "apk", "python", "npm"]
+ComponentSource = Literal["OS", "PYTHON", "NODEJS", "GO", "JAVA"]
+PackageKind = Literal["dpkg", "apk", "rpm", "python", "npm", "go", "java"]
+# Package kinds an operating system's package manager installs (matched against the
+# distribution's advisories); every other kind is a language package.
+OS_KINDS: frozenset[PackageKind] = frozenset({"dpkg", "apk", "rpm"})
+_SOURCES: dict[str, ComponentSource] = {
+    "dpkg": "OS",
+    "apk": "OS",
+    "rpm": "OS",
+    "python": "PYTHON",
+    "npm": "NODEJS",
+    "go": "GO",
+    "java": "JAVA",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +71,12 @@ class InstalledPackage:
     license: str = ""
     # dpkg only, when it differs from `version` (binNMUs): the version in "Source: name (version)"
     source_version: str = ""
+    # the architecture the package database records (OS packages), e.g. "amd64", "x86_64"
+    arch: str = ""
 
     @property
     def source(self) -> ComponentSource:
-        return {"dpkg": "OS", "apk": "OS", "python": "PYTHON", "npm": "NODEJS"}[self.kind]  # type: ignore[return-value]
+        return _SOURCES[self.kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +99,5 @@ class Inventory:
     notes: list[str] = field(default_factory=list)
     # package data present but unreadable (too big, malformed): the scan is partial
     unreadable: list[str] = field(default_factory=list)
+    # the OS package databases present in the final view (their paths), read or not
+    os_databases: list[str] = field(default_factory=list)

@@ -9,12 +9,10 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from app.scanner.metadata import history_index_of_layers, image_metadata
-from app.scanner.model import InstalledPackage, Inventory, ResolvedImage
+from app.scanner.model import OS_KINDS, InstalledPackage, Inventory, ResolvedImage
 from app.scanner.reference import ImageReference
 
 Doc = dict[str, Any]
-# Ecosystems whose advisories cover language packages rather than the OS.
-LANGUAGE_KINDS = frozenset({"python", "npm"})
 
 
 def scanner_version() -> str:
@@ -87,10 +85,10 @@ _FEED_NOTES = ("OS_CVES_UNAVAILABLE", "LANGUAGE_CVES_UNAVAILABLE")
 def feed_notes(keys: Sequence[PackageKey], feed: Feed) -> list[str]:
     """Notes for package kinds the feed holds no advisories for."""
     notes: list[str] = []
-    os_keys = [k for k in keys if k.kind not in LANGUAGE_KINDS]
+    os_keys = [k for k in keys if k.kind in OS_KINDS]
     if os_keys and not any(e in feed.ecosystems for k in os_keys for e in k.ecosystems):
         notes.append("OS_CVES_UNAVAILABLE")
-    language = [k for k in keys if k.kind in LANGUAGE_KINDS]
+    language = [k for k in keys if k.kind not in OS_KINDS]
     if language and not any(e in feed.ecosystems for k in language for e in k.ecosystems):
         notes.append("LANGUAGE_CVES_UNAVAILABLE")
     return notes
@@ -107,8 +105,10 @@ def scan_notes(
     """Upstream's scan notes: what the result cannot vouch for."""
     notes = ["OS_UNAVAILABLE"] if inventory.os is None else []
     notes += feed_notes(keys, feed)
-    if inventory.os is not None and not os_packages_readable and "OS_CVES_UNAVAILABLE" not in notes:
-        # a distribution whose package database we do not read (RPM): no OS verdict at all
+    # a distribution whose packages are not matched, or whose package database is gone (an
+    # image that deleted it looks clean otherwise): no verdict about OS vulnerabilities
+    no_verdict = not os_packages_readable or not inventory.os_databases
+    if inventory.os is not None and no_verdict and "OS_CVES_UNAVAILABLE" not in notes:
         notes.append("OS_CVES_UNAVAILABLE")
     if partial or inventory.unreadable:
         notes.append("PARTIAL_SCAN_DATA")
@@ -124,6 +124,8 @@ def component(package: InstalledPackage, match: ComponentMatch, *, layer_index: 
         "layerIndex": layer_index,
         "vulns": match.vulns,
     }
+    if package.arch:
+        result["architecture"] = package.arch
     if package.license:
         result["license"] = {"name": package.license, "type": "", "url": ""}
     if match.fixed_by:
@@ -188,7 +190,7 @@ def rematched_scan(
     components = []
     for stored, match in zip(scan.get("components") or [], matches, strict=True):
         updated = dict(stored)
-        updated["vulns"] = match.vulns
+        updated["vulns"] = _keep_stamps(stored.get("vulns") or [], match.vulns)
         updated.pop("topCvss", None)
         if match.fixed_by:
             updated["fixedBy"] = match.fixed_by
@@ -201,8 +203,25 @@ def rematched_scan(
     result["dataSource"] = feed.data_source
     old = scan.get("notes") or []
     notes = [n for n in old if n not in _FEED_NOTES] + feed_notes(keys, feed)
-    has_os_packages = any(k.kind not in LANGUAGE_KINDS for k in keys)
+    has_os_packages = any(k.kind in OS_KINDS for k in keys)
     if "OS_CVES_UNAVAILABLE" in old and not has_os_packages and "OS_CVES_UNAVAILABLE" not in notes:
         notes.append("OS_CVES_UNAVAILABLE")  # not the feed's doing: the packages were unreadable
     result["notes"] = notes
     return result
+
+
+def _keep_stamps(before: Sequence[Doc], after: list[Doc]) -> list[Doc]:
+    """New matches keep what the image's earlier scan recorded of the same CVE: when the image
+    was first seen with it, and since when a fix is known (while one still is)."""
+    earlier = {v.get("cve"): v for v in before}
+    kept = []
+    for vuln in after:
+        old = earlier.get(vuln["cve"])
+        if old is not None:
+            vuln = dict(vuln)
+            if old.get("firstImageOccurrence"):
+                vuln["firstImageOccurrence"] = old["firstImageOccurrence"]
+            if vuln.get("fixAvailableTimestamp") and old.get("fixAvailableTimestamp"):
+                vuln["fixAvailableTimestamp"] = old["fixAvailableTimestamp"]
+        kept.append(vuln)
+    return kept

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from app.errors import DeadlineExceededPlain, InvalidArgument, ResourceExhausted
 from app.scanner.errors import ScanError
 from app.scanner.layers import assemble, operating_system_label, osv_ecosystem
-from app.scanner.model import InstalledPackage, OperatingSystem, ResolvedImage
+from app.scanner.model import OS_KINDS, InstalledPackage, OperatingSystem, ResolvedImage
 from app.scanner.reference import ImageReference, InvalidReference, parse_reference
 from app.services.caches import TtlCache
 from app.services.images import ImageService
@@ -237,9 +237,7 @@ class ScanService:
             keys,
             matches,
             operating_system=operating_system_label(inventory.os),
-            os_packages_readable=bool(
-                osv_ecosystem(inventory.os, "dpkg") or osv_ecosystem(inventory.os, "apk")
-            ),
+            os_packages_readable=any(osv_ecosystem(inventory.os, kind) for kind in OS_KINDS),
             feed=feed,
             now=self._clock(),
             partial=partial,

@@ -5,9 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from app.scanner.vulns.lookup import MatchInput, index_advisories, lookup_keys, match_packages
+from app.scanner.vulns.lookup import (
+    MatchInput,
+    index_advisories,
+    lookup_keys,
+    match_packages,
+    unscored_cves,
+)
 from app.scanner.vulns.matching import parse_version
+from app.scanner.vulns.osv import format_utc
 from app.services.scan_results import ComponentMatch, Feed, PackageKey
 from storage.vulnerabilities import VulnerabilityRepository
 
@@ -45,12 +53,31 @@ class VulnerabilityMatcher:
     def forget_feed(self) -> None:
         self._feed = None
 
+    async def _stamp_first_seen(
+        self, found: Sequence[Sequence[dict[str, Any]]], now: datetime
+    ) -> None:
+        """`firstSystemOccurrence`: when any image was first seen with the CVE (now, for a CVE
+        never seen before)."""
+        cves = {vuln["cve"] for vulns in found for vuln in vulns}
+        if not cves:
+            return
+        first = await self._repo.first_seen(cves, now=now)
+        for vulns in found:
+            for vuln in vulns:
+                if vuln["cve"] in first:
+                    vuln["firstSystemOccurrence"] = format_utc(first[vuln["cve"]])
+
     async def match(self, keys: Sequence[PackageKey]) -> list[ComponentMatch]:
         """Each component's vulnerabilities (wire-shaped) and the version fixing them all."""
         inputs = [MatchInput(k.ecosystems, k.name, k.version) for k in keys]
         ecosystems, names = lookup_keys(inputs)
         advisories = await self._repo.find_for(ecosystems, names) if names else []
-        found = match_packages(inputs, index_advisories(advisories), now=self._clock())
+        unscored = unscored_cves(advisories)
+        rows = await self._repo.scores_for(unscored) if unscored else {}
+        borrowed = {cve: row["cvss_vectors"] for cve, row in rows.items()}
+        now = self._clock()
+        found = match_packages(inputs, index_advisories(advisories), now=now, borrowed=borrowed)
+        await self._stamp_first_seen(found, now)
         return [
             ComponentMatch(vulns, _fixing_version(vulns, key.ecosystems))
             for vulns, key in zip(found, keys, strict=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mongomock_motor import AsyncMongoMockClient
-from pymongo import InsertOne, ReplaceOne
+from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 MONGOMOCK = "mongomock"
@@ -81,6 +81,10 @@ class _Collection:
                     continue
             elif isinstance(request, ReplaceOne):
                 await self._collection.replace_one(
+                    request._filter, request._doc, upsert=request._upsert
+                )
+            elif isinstance(request, UpdateOne):
+                await self._collection.update_one(
                     request._filter, request._doc, upsert=request._upsert
                 )
             else:

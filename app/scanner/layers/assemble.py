@@ -16,8 +16,8 @@ from app.scanner.layers.findings import (
     Symlink,
     Unreadable,
 )
-from app.scanner.layers.paths import OS_RELEASE_PATHS
-from app.scanner.model import InstalledPackage, Inventory, OperatingSystem
+from app.scanner.layers.paths import OS_RELEASE_PATHS, classify
+from app.scanner.model import OS_KINDS, InstalledPackage, Inventory, OperatingSystem
 
 # path → (what is there, index of the layer that wrote it)
 _View = dict[str, tuple[FileFinding, int]]
@@ -25,27 +25,44 @@ _View = dict[str, tuple[FileFinding, int]]
 _Identity = tuple[str, ...]
 
 _MAX_SYMLINK_HOPS = 16
-_OS_KINDS = ("dpkg", "apk")
+# Python metadata that names its package's directory (the metadata file's parent)
+_PYTHON_METADATA_DIRS = (".dist-info", ".egg-info")
+# where packages keep copies of others (setuptools, pkg_resources, bleach, pip)
+_VENDOR_DIRS = frozenset({"_vendor", "_vendored"})
 
 
 def assemble(layers: Sequence[LayerFindings]) -> Inventory:
     """Apply `layers` in order (index 0 is the base) and list what the final view holds.
 
     A package's `layer` is the first layer from which it stayed present without a break up to
-    the final view: for dpkg/apk the first database that listed that name, version and arch;
-    for Python and npm the first layer that wrote that metadata file with that version.
+    the final view: for OS packages the first database that listed that name, version and
+    arch; for language packages the first layer that wrote that file with that version.
+
+    Language packages are left out when an OS package installed them (their file is in an OS
+    package's file list: the OS package is what gets matched), and Python distributions
+    vendored inside another one (see `_vendored`); the notes count both.
     """
     view: _View = {}
     since: dict[_Identity, int] = {}
     for index, layer in enumerate(layers):
         _apply_layer(view, layer, index)
         since = {identity: since.get(identity, index) for identity, _, _ in _records(view)}
+    owned = _owned_paths(view)
+    roots = _python_install_roots(view)
     packages: list[InstalledPackage] = []
     seen: set[_Identity] = set()
+    skipped: Counter[str] = Counter()
     for identity, path, record in _records(view):
         if identity in seen:
             continue  # e.g. one dpkg package listed in both status and status.d
         seen.add(identity)
+        if record.kind not in OS_KINDS:
+            if _installed_by_os(path, record.kind, owned):
+                skipped[f"{record.kind} packages installed by OS packages"] += 1
+                continue
+            if record.kind == "python" and _vendored(path, roots):
+                skipped["Python distributions vendored inside another one"] += 1
+                continue
         packages.append(
             InstalledPackage(
                 kind=record.kind,
@@ -56,14 +73,21 @@ def assemble(layers: Sequence[LayerFindings]) -> Inventory:
                 location=path,
                 license=record.license,
                 source_version=record.source_version,
+                arch=record.arch,
             )
         )
     os, notes = _operating_system(view)
     unreadable = _unreadable(view)
     notes += unreadable + _package_notes(os, packages)
+    notes += [f"{count} {what} are not reported as such" for what, count in sorted(skipped.items())]
+    databases = _os_databases(view)
+    if os is not None and not databases:
+        notes.append("no OS package database found: OS packages cannot be listed")
     for layer in layers:
         notes += layer.notes
-    return Inventory(os=os, packages=packages, notes=notes, unreadable=unreadable)
+    return Inventory(
+        os=os, packages=packages, notes=notes, unreadable=unreadable, os_databases=databases
+    )
 
 
 def _apply_layer(view: _View, layer: LayerFindings, index: int) -> None:
@@ -101,9 +125,64 @@ def _records(view: _View) -> Iterator[tuple[_Identity, str, PackageRecord]]:
 def _identity(record: PackageRecord, path: str) -> _Identity:
     # OS databases are rewritten whole by every layer touching them: the package is what counts;
     # a language package's metadata file belongs to it alone, so its path is part of it
-    if record.kind in _OS_KINDS:
+    if record.kind in OS_KINDS:
         return (record.kind, record.name, record.version, record.arch)
     return (record.kind, path, record.name, record.version)
+
+
+def _owned_paths(view: _View) -> set[str]:
+    """Every path an OS package database of the final view says a package installed."""
+    owned: set[str] = set()
+    for found, _ in view.values():
+        if isinstance(found, PackageFile) and found.owned:
+            owned |= found.owned
+    return owned
+
+
+def _installed_by_os(path: str, kind: str, owned: set[str]) -> bool:
+    """Whether the file a language package was found in (or, for Python metadata, the
+    `.dist-info`/`.egg-info` directory holding it) belongs to an OS package."""
+    if path in owned:
+        return True
+    parent = path.rpartition("/")[0]
+    return kind == "python" and parent.endswith(_PYTHON_METADATA_DIRS) and parent in owned
+
+
+def _python_install_roots(view: _View) -> set[str]:
+    """Directories holding Python metadata directly (site-packages and the like)."""
+    roots: set[str] = set()
+    for path, (found, _) in view.items():
+        if isinstance(found, PackageFile) and found.kind == "python":
+            parent = path.rpartition("/")[0]
+            if parent.endswith(_PYTHON_METADATA_DIRS):
+                parent = parent.rpartition("/")[0]
+            roots.add(parent)
+    return roots
+
+
+def _vendored(path: str, roots: set[str]) -> bool:
+    """Python metadata in a `_vendor`/`_vendored` directory below another install directory,
+    as `site-packages/bleach/_vendor/html5lib-1.1.dist-info`: a copy shipped inside an
+    installed package, not an installed distribution of its own."""
+    parent = path.rpartition("/")[0]
+    if parent.endswith(_PYTHON_METADATA_DIRS):
+        parent = parent.rpartition("/")[0]
+    between: list[str] = []
+    while "/" in parent:
+        parent, _, name = parent.rpartition("/")
+        between.append(name)
+        if parent in roots and _VENDOR_DIRS.intersection(between):
+            return True
+    return False
+
+
+def _os_databases(view: _View) -> list[str]:
+    """The OS package databases in the final view, read or not (file lists do not count)."""
+    return sorted(
+        path
+        for path, (found, _) in view.items()
+        if classify(path) in OS_KINDS and not isinstance(found, Directory | Symlink)
+    )
 
 
 def _operating_system(view: _View) -> tuple[OperatingSystem | None, list[str]]:
@@ -144,7 +223,7 @@ def _unreadable(view: _View) -> list[str]:
 def _package_notes(os: OperatingSystem | None, packages: list[InstalledPackage]) -> list[str]:
     notes: list[str] = []
     if os is None:
-        counts = Counter(package.kind for package in packages if package.kind in _OS_KINDS)
+        counts = Counter(package.kind for package in packages if package.kind in OS_KINDS)
         for kind, count in sorted(counts.items()):
             notes.append(
                 f"{count} {kind} packages were found but the operating system is unknown,"

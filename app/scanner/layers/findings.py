@@ -8,7 +8,7 @@ from typing import Literal
 from app.scanner.model import OperatingSystem, PackageKind
 
 # which parser an interesting path goes to
-FileKind = Literal["os-release", "dpkg", "apk", "python", "npm"]
+FileKind = Literal["os-release", "dpkg", "dpkg-files", "apk", "rpm", "python", "npm", "go", "java"]
 Compression = Literal["gzip", "zstd", "none"]
 
 
@@ -27,10 +27,16 @@ class PackageRecord:
 
 @dataclass(frozen=True, slots=True)
 class PackageFile:
-    """A package database or metadata file; it may list no package at all."""
+    """A package database or metadata file; it may list no package at all.
+
+    `owned`: the paths an OS package database says its packages installed (dpkg's file lists,
+    apk's `F:`/`R:` lines, RPM's file names), normalized. A language package found at one of
+    them came with an OS package and is reported as that package only.
+    """
 
     kind: PackageKind
     records: tuple[PackageRecord, ...]
+    owned: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from app.scanner.layers.findings import FileKind
 OS_RELEASE_PATHS = ("etc/os-release", "usr/lib/os-release")
 _DPKG_STATUS = "var/lib/dpkg/status"
 _DPKG_STATUS_DIR = "var/lib/dpkg/status.d"
+# dpkg's list of each installed package's files: info/<package>[:<arch>].list
+_DPKG_INFO_DIR = "var/lib/dpkg/info"
 # usr-merged Alpine keeps the database under usr/, with lib/apk a symlink to it
 _APK_INSTALLED = ("lib/apk/db/installed", "usr/lib/apk/db/installed")
 
@@ -50,9 +52,13 @@ def classify(path: str) -> FileKind | None:
     if path in _APK_INSTALLED:
         return "apk"
     parent, _, name = path.rpartition("/")
+    if parent == _DPKG_INFO_DIR:
+        return "dpkg-files" if name.endswith(".list") else None
     if parent == _DPKG_STATUS_DIR:
-        # distroless keeps one stanza file per package, next to its .md5sums
-        return None if name.startswith(".") or name.endswith(".md5sums") else "dpkg"
+        # distroless keeps one stanza file per package, next to its .md5sums (its file list)
+        if name.startswith("."):
+            return None
+        return "dpkg-files" if name.endswith(".md5sums") else "dpkg"
     if name == "METADATA" and parent.endswith(".dist-info"):
         return "python"
     if name == "PKG-INFO" and parent.endswith(".egg-info"):

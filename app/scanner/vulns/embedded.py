@@ -1,11 +1,16 @@
 """An advisory that matched, as a wire-shaped storage.EmbeddedVulnerability.
 
-Scores: the CVSS v3 base score when the advisory has a valid v3 vector, else the v2 one
-(`scoreVersion` says which). A CVSS v4 vector is used only when there is neither: its base
-score becomes `cvss` with `scoreVersion` "V3" (the enum has no V4; v4 scores share the 0-10
-scale and rating bands of v3) and no `cvssV3`/`cvssV2` object. `severity` follows the score;
-without a positive score it follows the textual rating of the record (Debian urgency, Ubuntu
-priority, GHSA level), else UNKNOWN.
+Scores, in this order:
+1. the advisory's own CVSS: the v3 base score when it has a valid v3 vector, else the v2 one
+   (`scoreVersion` says which), else a v4 vector's base score (as `cvss` with `scoreVersion`
+   "V3": the enum has no V4; v4 scores share the 0-10 scale and rating bands of v3; no
+   `cvssV3`/`cvssV2` object then);
+2. without any, the same CVE's vectors from another record of the feed (`borrowed`: the CVE's
+   own NVD-derived record first, then a GHSA, then any other), in the same v3, v2, v4 order.
+
+`severity`: a distribution's own rating when its advisory has one (Debian urgency, Ubuntu
+priority, a vendor's severity): the distribution knows how its build is affected; else the
+band of the score; else a language advisory's textual rating (GHSA level); else UNKNOWN.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
-from app.scanner.vulns.matching import Match
+from app.scanner.vulns.matching import LANGUAGE_FAMILIES, Match, ecosystem_family
 from app.scanner.vulns.osv import format_utc
 
 UNKNOWN = "UNKNOWN_VULNERABILITY_SEVERITY"
@@ -73,7 +78,10 @@ _V2_ENUMS: dict[str, tuple[str, dict[str, str]]] = {
 
 
 def to_embedded_vulnerability(
-    advisory: Mapping[str, Any], match: Match, now: datetime
+    advisory: Mapping[str, Any],
+    match: Match,
+    now: datetime,
+    borrowed: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The EmbeddedVulnerability for a matched advisory (JSON names, enum names, RFC 3339).
 
@@ -81,11 +89,10 @@ def to_embedded_vulnerability(
     occurrences, and `fixAvailableTimestamp` of a fixable vulnerability (OSV does not say
     when a fix appeared); a rematch should keep the stamps an earlier scan recorded.
     """
-    vectors = advisory.get("cvss_vectors") or {}
-    v3 = cvss_v3(vectors.get("v3"))
-    v2 = None if v3 else cvss_v2(vectors.get("v2"))
+    v3, v2, v4 = _scores(advisory.get("cvss_vectors") or {})
+    if not (v3 or v2 or v4) and borrowed:
+        v3, v2, v4 = _scores(borrowed)
     scored = v3 or v2
-    v4 = None if scored else cvss_v4_score(vectors.get("v4"))
     score = float(scored["score"]) if scored else (v4 or 0.0)
     # V2 is the proto default, the value upstream shows when there is no score at all
     score_version = "V2" if v2 or not (v3 or v4) else "V3"
@@ -108,15 +115,30 @@ def to_embedded_vulnerability(
         "firstSystemOccurrence": stamp,
         "firstImageOccurrence": stamp,
         "fixAvailableTimestamp": stamp if match.fixed_by else None,
-        "severity": severity_for_score(score)
-        if score > 0
-        else severity_for_hint(advisory.get("severity_hint")),
+        "severity": _severity(advisory, score),
         "state": "OBSERVED",
         "origin": "VULN_ORIGIN_OSV",
     }
     if match.fixed_by is not None:
         vuln["fixedBy"] = match.fixed_by
     return vuln
+
+
+def _scores(
+    vectors: Mapping[str, Any],
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, float | None]:
+    """(CVSS v3 object, v2 object, v4 score): the first valid of v3, v2, v4; None for others."""
+    v3 = cvss_v3(vectors.get("v3"))
+    v2 = None if v3 else cvss_v2(vectors.get("v2"))
+    v4 = None if v3 or v2 else cvss_v4_score(vectors.get("v4"))
+    return v3, v2, v4
+
+
+def _severity(advisory: Mapping[str, Any], score: float) -> str:
+    rating = severity_for_hint(advisory.get("severity_hint"))
+    if rating != UNKNOWN and ecosystem_family(advisory["ecosystem"]) not in LANGUAGE_FAMILIES:
+        return rating
+    return severity_for_score(score) if score > 0 else rating
 
 
 def severity_for_score(score: float) -> str:

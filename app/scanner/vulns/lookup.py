@@ -24,6 +24,15 @@ class MatchInput:
     version: str
 
 
+def unscored_cves(advisories: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The CVEs of advisories that carry no CVSS vector of their own."""
+    return {
+        a["cve"]
+        for a in advisories
+        if a.get("cve") and not any((a.get("cvss_vectors") or {}).values())
+    }
+
+
 def lookup_keys(packages: Iterable[MatchInput]) -> tuple[list[str], list[str]]:
     """The ecosystems and package names to fetch advisories for (sorted, distinct)."""
     ecosystems: set[str] = set()
@@ -43,14 +52,20 @@ def index_advisories(advisories: Iterable[Mapping[str, Any]]) -> dict[AdvisoryKe
 
 
 def match_packages(
-    packages: Sequence[MatchInput], advisories: Advisories, *, now: datetime
+    packages: Sequence[MatchInput],
+    advisories: Advisories,
+    *,
+    now: datetime,
+    borrowed: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Each package's EmbeddedVulnerabilities, in input order, sorted by CVE.
 
     One vulnerability per CVE: several advisories naming the same CVE (a DSA and the Debian
     CVE record, the plain and LTS Ubuntu feeds) become the one with the highest CVSS, with
-    the lowest fix any of them gives.
+    the lowest fix any of them gives. `borrowed`: CVSS vectors by CVE for advisories that
+    have none of their own.
     """
+    borrowed = borrowed or {}
     results: list[list[dict[str, Any]]] = []
     for package in packages:
         by_cve: dict[str, dict[str, Any]] = {}
@@ -59,7 +74,9 @@ def match_packages(
                 match = affected_fix(advisory, package.version)
                 if match is None:
                     continue
-                vuln = to_embedded_vulnerability(advisory, match, now)
+                vuln = to_embedded_vulnerability(
+                    advisory, match, now, borrowed.get(advisory.get("cve") or "")
+                )
                 earlier = by_cve.get(vuln["cve"])
                 by_cve[vuln["cve"]] = vuln if earlier is None else _merge(earlier, vuln, ecosystem)
         results.append([by_cve[cve] for cve in sorted(by_cve)])

@@ -23,6 +23,10 @@ VERSION_CLASSES: dict[str, type[Version]] = {
     "PyPI": PypiVersion,
     "npm": SemverVersion,
 }
+# Ecosystems of language packages; every other one is a distribution's.
+LANGUAGE_FAMILIES = frozenset(
+    {"PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems", "NuGet", "Packagist", "Hex", "Pub"}
+)
 # What a version is parsed by: its ecosystem's family, or SemVer in a SEMVER range of any
 # ecosystem (a key no family can equal: families end before the first ":").
 _SEMVER_RANGE = ":SEMVER"

@@ -16,6 +16,7 @@ RANGE_TYPES = frozenset({"ECOSYSTEM", "SEMVER"})
 EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 
 _CVE_RE = re.compile(r"CVE-\d{4}-\d+")
+
 _PYPI_SEPARATORS = re.compile(r"[-_.]+")
 _CVSS_TYPES = {"CVSS_V3": "v3", "CVSS_V2": "v2", "CVSS_V4": "v4"}
 _HINT_KEYS = ("severity", "urgency", "priority")
@@ -50,6 +51,16 @@ class Advisory(TypedDict):
     ranges: list[Range]
     versions: list[str]
     severity_hint: str | None  # a textual rating (Debian urgency, Ubuntu priority, GHSA level)
+
+
+class CveScore(TypedDict):
+    """The CVSS vectors one record gives a CVE, for advisories of that CVE that have none."""
+
+    cve: str
+    osv_id: str
+    rank: int  # which record to prefer: 0 the CVE's own (NVD-derived) record, 1 a GHSA, 2 others
+    cvss_vectors: CvssVectors
+    ecosystems: list[str]  # those of the record ([] for one naming only repositories)
 
 
 def package_key(ecosystem: str, name: str) -> str:
@@ -115,6 +126,36 @@ def parse_record(record: Mapping[str, Any]) -> list[Advisory]:
         advisory["ranges"].extend(ranges)
         advisory["versions"].extend(v for v in versions if v not in advisory["versions"])
     return [a for a in merged.values() if a["ranges"] or a["versions"]]
+
+
+def cve_scores(record: Mapping[str, Any]) -> list[CveScore]:
+    """The CVSS vectors of a record (top level, else its first affected entry that has some)
+    for each CVE it is about: its id when that is a CVE id, and its CVE aliases. None for a
+    withdrawn record or one without a CVSS vector.
+
+    Raises:
+        OsvError: fields of the wrong shape.
+    """
+    osv_id = record.get("id")
+    if not isinstance(osv_id, str) or record.get("withdrawn"):
+        return []
+    vectors = _vectors(_list(record, "severity"))
+    for entry in _list(record, "affected"):
+        if any(vectors.values()):
+            break
+        if isinstance(entry, Mapping):
+            vectors = _vectors(_list(entry, "severity"))
+    if not any(vectors.values()):
+        return []
+    aliases = [a for a in _list(record, "aliases") if isinstance(a, str) and _CVE_RE.fullmatch(a)]
+    cves = [osv_id] if _CVE_RE.fullmatch(osv_id) else []
+    cves += [a for a in aliases if a not in cves]
+    rank = 0 if cves[:1] == [osv_id] else 1 if osv_id.startswith("GHSA-") else 2
+    ecosystems = sorted(record_ecosystems(record))
+    return [
+        CveScore(cve=cve, osv_id=osv_id, rank=rank, cvss_vectors=vectors, ecosystems=ecosystems)
+        for cve in cves
+    ]
 
 
 def record_ecosystems(record: Mapping[str, Any]) -> set[str]:

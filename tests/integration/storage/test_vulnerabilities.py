@@ -161,3 +161,43 @@ async def test_an_import_in_progress_shows_as_its_own_version(db: Any) -> None:
     # finishing records the content's version again
     await vulns.begin_import(started_at=T2)
     assert (await vulns.set_feed(imported_at=T2)).version == done.version
+
+
+def score(cve: str, osv_id: str, rank: int, v3: str, *ecosystems: str) -> dict[str, Any]:
+    return {
+        "cve": cve,
+        "osv_id": osv_id,
+        "rank": rank,
+        "cvss_vectors": {"v3": v3, "v2": None, "v4": None},
+        "ecosystems": list(ecosystems),
+    }
+
+
+async def test_scores_prefer_the_cves_own_record_and_follow_imports(db: Any) -> None:
+    vulns = repo(db)
+    rows = [
+        score("CVE-1", "GHSA-1", 1, "ghsa-vector", "PyPI"),
+        score("CVE-1", "CVE-1", 0, "nvd-vector"),
+        score("CVE-2", "GHSA-2", 1, "ghsa-2", "npm"),
+    ]
+    assert await vulns.apply_scores(rows, {"PyPI", "npm", ""}) == ImportCounts(3, 0, 0, 0)
+    before = (await vulns.set_feed(imported_at=T1)).version
+    best = await vulns.scores_for(["CVE-1", "CVE-2", "CVE-3"])
+    assert {cve: row["osv_id"] for cve, row in best.items()} == {
+        "CVE-1": "CVE-1",
+        "CVE-2": "GHSA-2",
+    }
+    assert best["CVE-1"]["cvss_vectors"]["v3"] == "nvd-vector"
+    # a later import of npm alone drops npm's rows it no longer holds, and nothing else
+    assert await vulns.apply_scores([], {"npm"}) == ImportCounts(0, 0, 0, 1)
+    assert set(await vulns.scores_for(["CVE-1", "CVE-2"])) == {"CVE-1"}
+    # an import without any repository-only record leaves the NVD rows alone
+    assert await vulns.apply_scores([rows[0]], {"PyPI"}) == ImportCounts(0, 0, 1, 0)
+    assert (await vulns.scores_for(["CVE-1"]))["CVE-1"]["osv_id"] == "CVE-1"
+    assert (await vulns.set_feed(imported_at=T2)).version != before  # scores are in the version
+
+
+async def test_first_seen_is_kept_from_the_first_sighting(db: Any) -> None:
+    vulns = repo(db)
+    assert await vulns.first_seen(["CVE-1", "CVE-2"], now=T1) == {"CVE-1": T1, "CVE-2": T1}
+    assert await vulns.first_seen(["CVE-2", "CVE-3"], now=T2) == {"CVE-2": T1, "CVE-3": T2}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.scanner.layers.findings import FileFinding, FileKind, OsRelease, PackageFile, Unreadable
 from app.scanner.layers.parsers.apk import parse_apk_installed
-from app.scanner.layers.parsers.dpkg import parse_dpkg_status
+from app.scanner.layers.parsers.dpkg import parse_dpkg_file_list, parse_dpkg_status
 from app.scanner.layers.parsers.npm import parse_package_json
 from app.scanner.layers.parsers.os_release import parse_os_release
 from app.scanner.layers.parsers.python_metadata import (
@@ -24,8 +24,12 @@ def parse_file(kind: FileKind, path: str, data: bytes) -> FileFinding:
             return PackageFile("npm", parse_package_json(data))
         if kind == "dpkg":
             return PackageFile("dpkg", parse_dpkg_status(_text(data)))
+        if kind == "dpkg-files":
+            owned = parse_dpkg_file_list(_text(data), md5sums=path.endswith(".md5sums"))
+            return PackageFile("dpkg", (), owned=owned)
         if kind == "apk":
-            return PackageFile("apk", parse_apk_installed(_text(data)))
+            records, owned = parse_apk_installed(_text(data))
+            return PackageFile("apk", records, owned=owned)
         return PackageFile("python", parse_python_metadata(_text(data)))
     except ValueError as exc:
         return Unreadable(kind, f"{path} could not be parsed: {exc}")

@@ -7,11 +7,20 @@ from app.scanner.layers.findings import PackageRecord
 _KEPT = frozenset("PVoLA")
 
 
-def parse_apk_installed(text: str) -> tuple[PackageRecord, ...]:
-    """P name, V version, o origin (the source name; defaults to the name), L license, A arch."""
+def parse_apk_installed(text: str) -> tuple[tuple[PackageRecord, ...], frozenset[str]]:
+    """The packages (P name, V version, o origin: the source name, defaulting to the name;
+    L license, A arch) and the files they installed (`R:` names under the last `F:` folder)."""
     records: list[PackageRecord] = []
+    owned: set[str] = set()
     fields: dict[str, str] = {}
+    folder = ""
     for line in [*text.splitlines(), ""]:
+        if line.startswith("F:"):
+            folder = line[2:].strip().strip("/")
+        elif line.startswith("R:"):
+            name = line[2:].strip()
+            if name:
+                owned.add(f"{folder}/{name}" if folder else name)
         if not line.strip():
             if fields.get("P") and fields.get("V"):
                 records.append(
@@ -24,7 +33,7 @@ def parse_apk_installed(text: str) -> tuple[PackageRecord, ...]:
                         arch=fields.get("A", ""),
                     )
                 )
-            fields = {}
+            fields, folder = {}, ""
         elif line[1:2] == ":" and line[0] in _KEPT:
             fields[line[0]] = line[2:].strip()
-    return tuple(records)
+    return tuple(records), frozenset(owned)

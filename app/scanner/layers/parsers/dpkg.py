@@ -1,6 +1,8 @@
-"""dpkg's status database, and distroless's one-stanza-per-file status.d."""
+"""dpkg's status database, distroless's one-stanza-per-file status.d, and the file lists."""
 
 from __future__ import annotations
+
+import posixpath
 
 from app.scanner.layers.findings import PackageRecord
 from app.scanner.layers.parsers.stanzas import iter_stanzas
@@ -39,3 +41,18 @@ def _source(field: str, name: str) -> tuple[str, str]:
     rest = rest.strip()
     version = rest[1:-1].strip() if rest.startswith("(") and rest.endswith(")") else ""
     return source or name, version
+
+
+def parse_dpkg_file_list(text: str, *, md5sums: bool) -> frozenset[str]:
+    """The paths a package installed: `info/<package>.list` holds one absolute path per line;
+    `status.d/<package>.md5sums` one `<md5>  <path relative to the root>` per line."""
+    paths: set[str] = set()
+    for line in text.splitlines():
+        if md5sums:
+            _, _, line = line.partition("  ")
+        line = line.strip()
+        if line:
+            path = posixpath.normpath("/" + line).lstrip("/")
+            if path:
+                paths.add(path)
+    return frozenset(paths)

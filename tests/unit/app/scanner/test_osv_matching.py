@@ -19,9 +19,10 @@ from app.scanner.vulns.lookup import (
     index_advisories,
     lookup_keys,
     match_packages,
+    unscored_cves,
 )
 from app.scanner.vulns.matching import Match, affected_fix
-from app.scanner.vulns.osv import Advisory, OsvError, parse_record, primary_cve
+from app.scanner.vulns.osv import Advisory, OsvError, cve_scores, parse_record, primary_cve
 from schemas.image import normalize_image
 from tests.support.images import component, image
 
@@ -466,3 +467,81 @@ def test_embedded_vulnerabilities_are_valid_wire_values() -> None:
     assert first["fixedBy"] == "3.0.13-1"
     assert second["cvssV2"]["authentication"] == "AUTH_NONE"
     assert "fixedBy" not in second
+
+
+# --- scores of OS advisories ---------------------------------------------------------------
+
+
+def test_cve_scores_come_from_the_records_that_have_vectors() -> None:
+    nvd = {"id": "CVE-2024-9", "severity": [{"type": "CVSS_V3", "score": V3_CRITICAL}]}
+    ghsa = {
+        "id": "GHSA-aaaa-bbbb-cccc",
+        "aliases": ["CVE-2024-9", "PYSEC-1"],
+        "affected": [
+            pkg("PyPI", "x", intro("0"), severity=[{"type": "CVSS_V3", "score": V3_HIGH}])
+        ],
+    }
+    debian = record(pkg("Debian:12", "x", intro("0")), osv_id="DEBIAN-CVE-2024-9")
+    [own] = cve_scores(nvd)
+    assert (own["cve"], own["rank"], own["cvss_vectors"]["v3"], own["ecosystems"]) == (
+        "CVE-2024-9",
+        0,
+        V3_CRITICAL,
+        [],
+    )
+    [alias] = cve_scores(ghsa)
+    assert (alias["cve"], alias["osv_id"], alias["rank"], alias["ecosystems"]) == (
+        "CVE-2024-9",
+        "GHSA-aaaa-bbbb-cccc",
+        1,
+        ["PyPI"],
+    )
+    assert cve_scores(debian) == []  # nothing to lend
+    assert cve_scores({**nvd, "withdrawn": "2024-01-01T00:00:00Z"}) == []
+
+
+def test_an_unscored_debian_cve_borrows_the_score_and_keeps_its_urgency() -> None:
+    urgent = advisory(
+        pkg("Debian:12", "openssl", intro("0"), ecosystem_specific={"urgency": "low"}),
+        osv_id="DEBIAN-CVE-2024-9",
+    )
+    plain = advisory(pkg("Debian:12", "zlib", intro("0")), osv_id="DEBIAN-CVE-2024-8")
+    borrowed = {"v3": V3_CRITICAL, "v2": None, "v4": None}
+    vuln = to_embedded_vulnerability(urgent, Match(fixed_by=""), NOW, borrowed)
+    assert (vuln["cvss"], vuln["scoreVersion"]) == (9.8, "V3")
+    assert vuln["cvssV3"]["vector"] == V3_CRITICAL
+    assert vuln["severity"] == "LOW_VULNERABILITY_SEVERITY"  # Debian's own rating first
+    vuln = to_embedded_vulnerability(plain, Match(fixed_by=""), NOW, borrowed)
+    assert vuln["severity"] == "CRITICAL_VULNERABILITY_SEVERITY"  # no rating: the score's band
+    assert to_embedded_vulnerability(plain, Match(fixed_by=""), NOW)["cvss"] == 0.0
+    # an advisory's own vectors win over borrowed ones
+    own = advisory(
+        pkg("Debian:12", "zlib", intro("0")),
+        osv_id="DEBIAN-CVE-2024-7",
+        severity=[{"type": "CVSS_V3", "score": V3_HIGH}],
+    )
+    assert to_embedded_vulnerability(own, Match(fixed_by=""), NOW, borrowed)["cvss"] == 7.5
+
+
+def test_a_language_advisory_follows_its_score_before_its_level() -> None:
+    ghsa = advisory(
+        pkg("npm", "x", intro("0")),
+        database_specific={"severity": "LOW"},
+        severity=[{"type": "CVSS_V3", "score": V3_CRITICAL}],
+    )
+    vuln = to_embedded_vulnerability(ghsa, Match(fixed_by=""), NOW)
+    assert vuln["severity"] == "CRITICAL_VULNERABILITY_SEVERITY"
+
+
+def test_match_packages_lends_scores_by_cve() -> None:
+    unscored = advisory(pkg("Alpine:v3.19", "musl", intro("0")), osv_id="ALPINE-CVE-2024-5")
+    assert unscored_cves([unscored]) == {"CVE-2024-5"}
+    [musl] = match_packages(
+        [MatchInput(("Alpine:v3.19",), "musl", "1.2.4-r0")],
+        index_advisories([unscored]),
+        now=NOW,
+        borrowed={"CVE-2024-5": {"v3": V3_HIGH, "v2": None, "v4": None}},
+    )
+    assert [(v["cve"], v["cvss"], v["severity"]) for v in musl] == [
+        ("CVE-2024-5", 7.5, "IMPORTANT_VULNERABILITY_SEVERITY")
+    ]

@@ -9,6 +9,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
 from app.scanner.layers import LayerLimits
+from app.scanner.layers.analysis import IN_THREAD, LayerAnalysis
+from app.scanner.layers.workers import WorkerPool
 from app.services.access import AccessService
 from app.services.images import ImageService
 from app.services.ranking import RiskRanker
@@ -68,3 +70,8 @@ def scan_limits(settings: Settings) -> ScanLimits:
             max_files=settings.max_layer_files,
         ),
     )
+
+
+def layer_analysis(settings: Settings) -> LayerAnalysis:
+    """Worker processes for the layers (started on first use), or threads when set to 0."""
+    return WorkerPool(settings.scan_workers) if settings.scan_workers > 0 else IN_THREAD

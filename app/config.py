@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -57,6 +58,8 @@ class Settings:
     max_layer_bytes: int = 2 << 30
     max_inflated_layer_bytes: int = 8 << 30
     max_layer_files: int = 1_000_000
+    # worker processes that analyse layers (inflate, tar walk, parse); 0: threads of this process
+    scan_workers: int = field(default_factory=lambda: available_cores())
     # watched names are rescanned this often (0 turns the loop off); one replica leads
     reprocess_interval_s: float = 4 * 3600.0
     lease_ttl_s: float = 60.0
@@ -76,6 +79,14 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def database_from_uri(uri: str) -> str:
@@ -185,6 +196,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, "IMAGE_SERVICE_MAX_INFLATED_LAYER_BYTES", 8 << 30, errors, minimum=1
         ),
         max_layer_files=_int(env, "IMAGE_SERVICE_MAX_LAYER_FILES", 1_000_000, errors, minimum=1),
+        scan_workers=_int(env, "IMAGE_SERVICE_SCAN_WORKERS", available_cores(), errors, minimum=0),
         reprocess_interval_s=_seconds(env, "IMAGE_SERVICE_REPROCESS_INTERVAL", 4 * 3600.0, errors),
         lease_ttl_s=_seconds(env, "IMAGE_SERVICE_LEASE_TTL", 60.0, errors, minimum=1),
         max_connections=_int(env, "IMAGE_SERVICE_MAX_CONNECTIONS", 1000, errors, minimum=1),

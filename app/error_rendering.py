@@ -147,6 +147,8 @@ ERROR_KINDS: dict[type[BaseException], ErrorKind] = {
     scan.UnsupportedManifest: _PRECONDITION,
     scan.LayerLimitExceeded: _PRECONDITION,
     scan.LayerFormatError: _PRECONDITION,
+    # our worker process died or broke on the layer: not the image's fault, not the registry's
+    scan.LayerAnalysisFailed: ErrorKind(GrpcCode.INTERNAL, 500),
 }
 
 _UNEXPECTED = ApiError(GrpcCode.INTERNAL, 500, "internal error")

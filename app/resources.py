@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from app.auth.oidc import OidcVerifier
-from app.composition import build_access, build_images, build_matcher, scan_limits
+from app.composition import build_access, build_images, build_matcher, layer_analysis, scan_limits
 from app.keys import ACCESS, DB, IMAGES, OIDC, RESCANS, SCANS, SETTINGS, WATCHES
 from app.metrics import METRICS, register_counters
 from app.readiness import INDEXES, READINESS, Readiness
@@ -141,6 +141,7 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
     interval = timedelta(seconds=settings.reprocess_interval_s or 4 * 3600.0)
     matcher = build_matcher(db, settings)
     rematcher = Rematcher(images=images, repo=repo, matcher=matcher, normalize=normalize_image)
+    analysis = layer_analysis(settings)
     async with RegistryClient(settings.registry) as registry:
         scans = ScanService(
             images=images,
@@ -151,6 +152,7 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
             rematcher=rematcher,
             normalize=normalize_image,
             limits=scan_limits(settings),
+            analysis=analysis,
         )
         app[SCANS] = scans
         watched = WatchedImageRepository(db, max_time_ms=settings.query_timeout_ms)
@@ -183,3 +185,4 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
                     await loop
                 await rescans.release()
             await scans.close()
+            await analysis.close()  # the scans are stopped: no worker is busy any more

@@ -49,6 +49,10 @@ class LayerFormatError(ScanError):
     """A layer is not a readable (optionally compressed) tar stream."""
 
 
+class LayerAnalysisFailed(ScanError):
+    """The process analysing a layer died (killed, crashed) or failed in an unexpected way."""
+
+
 class DestinationRefused(ScanError):
     """The registry, its token realm or a redirect points at an internal address that is not
     allowed; refused before connecting, whether or not anything listens there."""

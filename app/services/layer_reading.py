@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 
 from app.scanner.layers import LayerFindings, read_layer
+from app.scanner.layers.analysis import IN_THREAD, LayerAnalysis
 from app.scanner.layers.findings import PackageFile
 from app.scanner.model import Descriptor
 from app.scanner.reference import ImageReference
@@ -21,8 +22,16 @@ logger = logging.getLogger(__name__)
 class LayerReader:
     """Findings of layers, from the cache (unless forced) or downloaded and read."""
 
-    def __init__(self, *, registry: ImageRegistry, limits: ScanLimits, stats: ScanStats) -> None:
+    def __init__(
+        self,
+        *,
+        registry: ImageRegistry,
+        limits: ScanLimits,
+        stats: ScanStats,
+        analysis: LayerAnalysis = IN_THREAD,
+    ) -> None:
         self._registry = registry
+        self._analysis = analysis
         self._limits = limits
         self._stats = stats
         self._cache: WeightedCache[str, LayerFindings] = WeightedCache(
@@ -34,7 +43,8 @@ class LayerReader:
     async def read(
         self, reference: ImageReference, layers: Sequence[Descriptor], *, force: bool
     ) -> list[LayerFindings]:
-        """Every layer's findings, in order; a few read at once (inflating releases the GIL)."""
+        """Every layer's findings, in order; a few read at once (in worker processes, or in
+        threads: inflating releases the GIL)."""
         slots = asyncio.Semaphore(self._limits.layers_at_once)
 
         async def one(layer: Descriptor) -> LayerFindings:
@@ -65,14 +75,20 @@ class LayerReader:
             if cached is not None:
                 self._stats.layers_from_cache += 1
                 return cached
-        started = time.perf_counter()
         limits = self._limits.layers
-        async with self._registry.open_blob(
-            reference, layer, max_bytes=limits.max_compressed_bytes
-        ) as blob:
-            findings = await read_layer(
-                blob, media_type=layer.media_type, digest=layer.digest, limits=limits
-            )
+        # a worker first: the blob is not opened until something can read it
+        async with self._analysis.reserve() as analyser:
+            started = time.perf_counter()
+            async with self._registry.open_blob(
+                reference, layer, max_bytes=limits.max_compressed_bytes
+            ) as blob:
+                findings = await read_layer(
+                    blob,
+                    media_type=layer.media_type,
+                    digest=layer.digest,
+                    limits=limits,
+                    analyser=analyser,
+                )
         self._stats.layers_downloaded += 1
         self._stats.layer_bytes += layer.size
         logger.debug(

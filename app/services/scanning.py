@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from app.errors import DeadlineExceededPlain, InvalidArgument, ResourceExhausted
 from app.scanner.errors import ScanError
 from app.scanner.layers import assemble, operating_system_label, osv_ecosystem
+from app.scanner.layers.analysis import IN_THREAD, LayerAnalysis
 from app.scanner.model import OS_KINDS, InstalledPackage, OperatingSystem, ResolvedImage
 from app.scanner.reference import ImageReference, InvalidReference, parse_reference
 from app.services.caches import TtlCache
@@ -48,6 +49,7 @@ class ScanService:
         rematcher: Rematcher,
         normalize: ImageNormalizer,
         limits: ScanLimits,
+        analysis: LayerAnalysis = IN_THREAD,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._images, self._repo, self._matcher = images, repo, matcher
@@ -57,7 +59,10 @@ class ScanService:
         self._slots = asyncio.Semaphore(limits.max_concurrent)
         self._running: dict[tuple[str, ScanOptions], asyncio.Task[ScanResult]] = {}
         self.stats = ScanStats()
-        self._layers = LayerReader(registry=registry, limits=limits, stats=self.stats)
+        # where layers are analysed (threads or worker processes): the caller starts and stops it
+        self._layers = LayerReader(
+            registry=registry, limits=limits, stats=self.stats, analysis=analysis
+        )
 
     @staticmethod
     def parse(name: str) -> ImageReference:

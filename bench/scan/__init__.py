@@ -5,6 +5,7 @@ Run it as `python -m bench.scan` from the repository root (see `bench/scan/__mai
 - `corpus`, `layer`, `debian`, `languages`, `image`: the image, built from a seed and cached
 - `feed`: OSV records for what the image holds
 - `server`, `measuring`, `baselines`, `rounds`: the server under test and the timed rounds
+- `concurrent`: distinct images cold-scanned at once against one by one, workers and threads
 - `profiling`: cold scans on a second server under cProfile
 - `report`, `report_findings`: the `## Scanning` section of bench/RESULTS.md
 - `run`: the whole run (registry, store, feed, rounds), stopping every process by its PID

@@ -13,7 +13,10 @@ of a few thousand records into nx-27017 with `image-service vulndb import`, and 
 - baseline *inflate + tar*: the same, plus gzip/zstd inflation and a `tarfile` stream-mode walk
   of every entry without reading contents, in a thread as the scanner does.
 
-The server's RSS is polled every 20 ms during each cold scan.
+The server's RSS is polled every 20 ms during each cold scan. Then, on a fresh server per way of
+analysing layers (worker processes, the default; threads, `IMAGE_SERVICE_SCAN_WORKERS=0`), four
+distinct images of the same recipe (seeds seed..seed+3) are cold-scanned one by one and all at
+once, `--concurrent-rounds` times (0 skips it).
 
     .venv/bin/python -m bench.scan --rounds 5 [--update-results] [--profile]
 
@@ -49,6 +52,9 @@ def main() -> int:
         "--profile", action="store_true", help="also profile cold scans on a second server"
     )
     parser.add_argument("--profile-scans", type=int, default=3)
+    parser.add_argument(
+        "--concurrent-rounds", type=int, default=3, help="rounds of concurrent cold scans"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary work directory")
     parser.add_argument("--serve-profiled", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -62,6 +68,7 @@ def main() -> int:
         profile=args.profile,
         profile_scans=args.profile_scans,
         keep=args.keep,
+        concurrent_rounds=args.concurrent_rounds,
     )
     results = asyncio.run(run(cfg))
     WORK.mkdir(parents=True, exist_ok=True)

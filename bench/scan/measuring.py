@@ -14,10 +14,16 @@ import psutil
 
 
 class ProcessWatch:
-    """CPU seconds of some processes and of the whole machine between start() and stop()."""
+    """CPU seconds of some processes and of the whole machine between start() and stop().
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    The processes named in `with_children` count their child processes too (the server's layer
+    workers, alive or reaped since)."""
+
+    def __init__(
+        self, pids: dict[str, int], *, with_children: frozenset[str] = frozenset()
+    ) -> None:
         self.processes = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self.with_children = with_children
         self._start: dict[str, float] = {}
         self._busy = 0.0
 
@@ -31,6 +37,14 @@ class ProcessWatch:
         for name, process in self.processes.items():
             times = process.cpu_times()
             out[name] = times.user + times.system
+            if name in self.with_children:
+                out[name] += times.children_user + times.children_system
+                for child in process.children(recursive=True):
+                    try:
+                        child_times = child.cpu_times()
+                    except psutil.NoSuchProcess:
+                        continue  # ended meanwhile: counted once reaped
+                    out[name] += child_times.user + child_times.system
         return out
 
     def start(self) -> None:

@@ -145,6 +145,8 @@ async def run_profiled(cfg: Config, registry: Any, store: Any, workdir: Path) ->
     output = workdir / "scan_server.prof"
     command = [*module("bench.scan"), "--serve-profiled", str(output)]
     env = server_env(store.uri + "scan_bench", port, registry.host)
+    # layers in threads of the server: cProfile sees one process, not its worker processes
+    env["IMAGE_SERVICE_SCAN_WORKERS"] = "0"
     auth = request_headers(cli_token(store.uri + "scan_bench", "scan_bench_profiled"))
     server = Child("scan_server_profiled", command, env=env)
     name = f"{registry.host}/{REPO}:{TAG}"

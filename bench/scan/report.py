@@ -9,6 +9,7 @@ from typing import Any
 
 from bench.common import median
 from bench.scan import MB, MiB
+from bench.scan.concurrent import render_concurrent
 from bench.scan.report_findings import cpu_share, findings, fmt_rounds, fmt_s, render_profile
 from bench.scan.server import ALL_LAYERS
 
@@ -121,8 +122,13 @@ def render(results: dict[str, Any]) -> str:
     lines += [
         "",
         "CPU: CPU seconds ÷ wall seconds of the request, per process (1.0 = one full core): "
-        "*server* is the service (all its threads), *bench* this script (the baselines run in "
-        "it), *other* the rest of the machine meanwhile (other work on the box).",
+        "*server* is the service (all its threads and its layer worker processes), *bench* this "
+        "script (the baselines run in it), *other* the rest of the machine meanwhile (other "
+        "work on the box).",
+    ]
+    if results.get("concurrent"):
+        lines += render_concurrent(results["concurrent"], results["concurrent_images"])
+    lines += [
         "",
         "Per layer, medians of the rounds (ours: the server's own `layer … read in` log line, "
         "from opening the blob to the findings, while other layers are read alongside; "
@@ -238,6 +244,15 @@ def render(results: dict[str, Any]) -> str:
         "- **Memory.** `psutil` polls the server's RSS every 20 ms from just before the cold "
         "scan request until its answer has been read; growth = peak − RSS before.",
     ]
+    if results.get("concurrent"):
+        lines.append(
+            "- **Concurrent scans.** After the rounds above, for each way of analysing layers a "
+            "fresh server (same store and registry) cold-scans each image once (warm-up), then "
+            f"{len(next(iter(results['concurrent'].values()))['at_once'])} rounds alternate the "
+            "images one after another (each timed, summed) with all of them posted at once "
+            "(timed from the first request to the last answer). CPU of the server includes its "
+            "layer worker processes."
+        )
     lines += findings(results, med, reads, rest, base_layers, growth, largest, largest_inflated)
     profile = results.get("profile")
     if profile:

@@ -42,13 +42,13 @@ def findings(
         "",
         f"- **Layers.** Reading the layers takes {median(reads) / median(base_layers):.2f}× "
         "the download + inflate + tar walk baseline: what the scanner does on top of "
-        "inflating and walking every entry (limits, the loop-to-thread hand-off, findings, "
+        "inflating and walking every entry (limits, the hand-off to a worker process, findings, "
         "parsing the package files) is small. Inflating is the floor: the bare download is "
         f"{med['cold'] / med['download']:.1f}× faster than the cold scan and "
         f"{med['inflate'] / med['download']:.1f}× faster than the baseline that inflates "
         "(zlib alone is the largest item of the profile below). The server reads up to 3 "
-        "layers at once (the baseline one after another); on 2 shared cores, with Python's "
-        "lock held between inflate calls, that gains little.",
+        "layers of a scan at once, each in a worker process (the baseline one after another, "
+        "in one thread); what that gains across scans is in the concurrent scans' table.",
         f"- **The rest of a cold scan** ({fmt_s(median(rest))}: resolve, match, store, answer) "
         f"is about what a scan of a new digest whose layers are all cached takes "
         f"({fmt_s(med['relabel'])}), and that is mostly the store: nx-27017 used "
@@ -73,7 +73,8 @@ def render_profile(profile: dict[str, Any]) -> list[str]:
         "",
         "### Where a cold scan's time goes (cProfile)",
         "",
-        f"A second server (same store and registry) under cProfile in every thread (the event "
+        f"A second server (same store and registry, `IMAGE_SERVICE_SCAN_WORKERS=0` so that the "
+        "layers are read in its own threads) under cProfile in every thread (the event "
         f"loop and each layer's reading thread), profiling only {scans} cold scans of the image "
         f"({fmt_rounds(profile['seconds'])} under the profiler). Blocking waits (epoll, queue "
         f"gets, lock acquires: {fmt_s(profile['idle_s'] / scans)} per scan over all threads) are "

@@ -40,6 +40,8 @@ class Config:
     profile: bool
     profile_scans: int
     keep: bool
+    # rounds of concurrent cold scans per layer-analysis mode (0: none)
+    concurrent_rounds: int = 3
 
 
 @dataclass
@@ -78,7 +80,8 @@ async def measure(
         wait_http_ok(server, f"{base}/livez")
         watch = ProcessWatch(
             {"server": server.pid, "registry": registry_pid, "store": store.process.pid,
-             "bench": os.getpid()}
+             "bench": os.getpid()},
+            with_children=frozenset({"server"}),  # its layer workers
         )  # fmt: skip
         async with aiohttp.ClientSession(timeout=timeout, auto_decompress=False) as session:
             # warm-ups: the registry's files into the page cache, the server's imports and

@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.common import IMAGE_SERVICE, ROOT, WORK, machine
 from bench.scan import MB, REPO, TAG
+from bench.scan.concurrent import measure_concurrent, push_distinct_images
 from bench.scan.feed import build_feed
 from bench.scan.image import cached_image
 from bench.scan.profiling import run_profiled
@@ -99,6 +100,12 @@ async def run(cfg: Config) -> dict[str, Any]:
         results["feed_import_s"] = time.perf_counter() - import_started
         measured = await measure(cfg, registry, registry_process.pid, store, recipe.layers)
         results.update(measured)
+        if cfg.concurrent_rounds:
+            images = await asyncio.to_thread(push_distinct_images, registry, cfg.seed, cache_root)
+            results["concurrent_images"] = images
+            results["concurrent"] = await measure_concurrent(
+                cfg.concurrent_rounds, registry, registry_process.pid, store, images["names"]
+            )
         if cfg.profile:
             results["profile"] = await run_profiled(cfg, registry, store, workdir)
     finally:

@@ -1,21 +1,17 @@
-"""read_layer: one layer blob streamed through a reading thread, never held whole."""
+"""read_layer: one layer blob streamed to an analyser (a thread or a worker process), never held
+whole."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterable
-from functools import partial
+from collections.abc import AsyncIterable, AsyncIterator
 
 from app.scanner.errors import LayerLimitExceeded
-from app.scanner.layers.bridge import ChunkPipe
+from app.scanner.layers.analysis import IN_THREAD, READER_THREAD_PREFIX, LayerAnalyser
 from app.scanner.layers.compression import declared_compression
 from app.scanner.layers.findings import LayerFindings
 from app.scanner.layers.limits import LayerLimits, format_size
-from app.scanner.layers.tar_scan import scan_layer
 
-# chunks queued ahead of the reading thread: memory stays at a few chunks per layer
-_IN_FLIGHT_CHUNKS = 4
-READER_THREAD_PREFIX = "layer-reader"
+__all__ = ["READER_THREAD_PREFIX", "read_layer"]
 
 
 async def read_layer(
@@ -24,45 +20,32 @@ async def read_layer(
     media_type: str,
     digest: str,
     limits: LayerLimits = LayerLimits(),  # noqa: B008 - frozen, shared safely
+    analyser: LayerAnalyser = IN_THREAD,
 ) -> LayerFindings:
     """Read one layer blob (gzip, zstd or plain tar) and return what it holds of interest.
 
     Compression is taken from the data's magic bytes; a media type that disagrees is noted.
     `chunks` is consumed to its end even when the tar ends early, so a caller hashing them
-    still sees every byte; it is left alone as soon as reading fails.
+    still sees every byte; it is left alone as soon as reading fails. `analyser` is where the
+    bytes are read: a thread of this process unless a worker pool (or one of its reserved
+    workers) is given.
 
     Raises:
         LayerFormatError: not a tar stream, or damaged compressed data.
         LayerLimitExceeded: a limit in `limits` was broken.
+        LayerAnalysisFailed: the worker process reading the layer died.
     """
-    pipe = ChunkPipe(_IN_FLIGHT_CHUNKS)
-    work = partial(
-        scan_layer,
-        pipe.receive,
+    return await analyser.analyse(
+        _counted(chunks, digest=digest, limits=limits),
         declared=declared_compression(media_type),
         digest=digest,
         limits=limits,
     )
-    outcome = pipe.start_reader(work, name=f"{READER_THREAD_PREFIX} {digest[:19]}")
-    try:
-        await _feed(chunks, pipe, outcome, digest=digest, limits=limits)
-        # shielded: a cancelled caller must still wait below for the thread to stop
-        return await asyncio.shield(outcome)
-    except BaseException:
-        pipe.abort()
-        await asyncio.wait([outcome])
-        raise
 
 
-async def _feed(
-    chunks: AsyncIterable[bytes],
-    pipe: ChunkPipe,
-    outcome: asyncio.Future[LayerFindings],
-    *,
-    digest: str,
-    limits: LayerLimits,
-) -> None:
-    """Send every chunk; stop early only when the reader failed."""
+async def _counted(
+    chunks: AsyncIterable[bytes], *, digest: str, limits: LayerLimits
+) -> AsyncIterator[bytes]:
     received = 0
     async for chunk in chunks:
         received += len(chunk)
@@ -71,6 +54,4 @@ async def _feed(
                 f"layer {digest} is bigger than {format_size(limits.max_compressed_bytes)}"
                 " (max_compressed_bytes)"
             )
-        if chunk and not await pipe.send(chunk) and outcome.exception() is not None:
-            return
-    pipe.close()
+        yield chunk

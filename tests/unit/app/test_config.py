@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from app.config import SettingsError, load_settings
+from app.composition import layer_analysis
+from app.config import Settings, SettingsError, load_settings
+from app.scanner.layers.analysis import InThread
+from app.scanner.layers.workers import WorkerPool
 
 
 def test_defaults() -> None:
@@ -60,3 +65,17 @@ def test_admission_budgets_from_the_environment() -> None:
     assert (settings.queue_wait_s, settings.max_exports) == (0.5, 2)
     with pytest.raises(SettingsError, match="IMAGE_SERVICE_MAX_IN_FLIGHT must be >= 1"):
         load_settings({"IMAGE_SERVICE_MAX_IN_FLIGHT": "0"})
+
+
+def test_scan_workers_default_to_the_cores_and_zero_means_threads() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert load_settings({}).scan_workers == cores
+    assert Settings().scan_workers == cores
+    assert load_settings({"IMAGE_SERVICE_SCAN_WORKERS": "0"}).scan_workers == 0
+    assert isinstance(layer_analysis(load_settings({"IMAGE_SERVICE_SCAN_WORKERS": "0"})), InThread)
+    pool = layer_analysis(load_settings({"IMAGE_SERVICE_SCAN_WORKERS": "3"}))
+    assert isinstance(pool, WorkerPool)
+    assert pool.size == 3
+    assert pool.pids == []  # nothing started until a layer needs it
+    with pytest.raises(SettingsError, match="IMAGE_SERVICE_SCAN_WORKERS must be >= 0"):
+        load_settings({"IMAGE_SERVICE_SCAN_WORKERS": "-1"})

@@ -47,6 +47,7 @@ def request_() -> web.Request:
         (ConcurrentUpdate("x"), GrpcCode.INTERNAL, 500, "Database operation failed"),
         (scan.ManifestUnknown("no tag"), GrpcCode.NOT_FOUND, 404, "no tag"),
         (scan.LayerFormatError("not tar"), GrpcCode.FAILED_PRECONDITION, 400, "not tar"),
+        (scan.LayerAnalysisFailed("worker died"), GrpcCode.INTERNAL, 500, "worker died"),
         (scan.ScanError("odd"), GrpcCode.UNAVAILABLE, 503, "odd"),
     ],
 )

@@ -8,14 +8,14 @@ import tarfile
 import threading
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
 from app.scanner.errors import LayerFormatError, LayerLimitExceeded
 from app.scanner.layers import LayerFindings, LayerLimits, read_layer
+from app.scanner.layers.analysis import IN_THREAD, READER_THREAD_PREFIX, LayerAnalyser
 from app.scanner.layers.findings import Directory, OsRelease, PackageFile, Symlink, Unreadable
-from app.scanner.layers.reader import READER_THREAD_PREFIX
 from app.scanner.model import OperatingSystem
 from tests.support.oci.tarballs import (
     DIGEST,
@@ -38,6 +38,7 @@ from tests.support.oci.tarballs import (
 )
 
 MiB = 1 << 20
+Compress = Callable[[bytes], bytes]
 DEBIAN = 'ID=debian\nVERSION_ID="12"\n'
 STATUS = "Package: a\nStatus: install ok installed\nVersion: 1\n"
 ENTRIES = [
@@ -52,6 +53,13 @@ def reader_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(READER_THREAD_PREFIX)]
 
 
+@pytest.fixture
+def analyser() -> LayerAnalyser:
+    """Where layers are read: here a thread; tests/scanner/test_layers_read_in_workers.py runs
+    these same tests with a pool of worker processes."""
+    return IN_THREAD
+
+
 @pytest.fixture(autouse=True)
 def no_thread_left_behind() -> Iterator[None]:
     yield
@@ -62,6 +70,7 @@ def no_thread_left_behind() -> Iterator[None]:
 
 
 async def read(
+    analyser: LayerAnalyser,
     blob: bytes,
     media_type: str = OCI_GZIP,
     limits: LayerLimits | None = None,
@@ -72,6 +81,7 @@ async def read(
         media_type=media_type,
         digest=DIGEST,
         limits=limits or LayerLimits(),
+        analyser=analyser,
     )
 
 
@@ -95,8 +105,10 @@ def expect_basics(found: LayerFindings) -> None:
         (zstd_bytes, "application/octet-stream", "zstd"),
     ],
 )
-async def test_compressions(compress, media_type: str, expected: str) -> None:  # type: ignore[no-untyped-def]
-    found = await read(compress(tar_bytes(ENTRIES)), media_type)
+async def test_compressions(
+    compress: Compress, media_type: str, expected: str, analyser: LayerAnalyser
+) -> None:
+    found = await read(analyser, compress(tar_bytes(ENTRIES)), media_type)
     expect_basics(found)
     assert found.compression == expected
     assert found.notes == []
@@ -112,8 +124,10 @@ async def test_compressions(compress, media_type: str, expected: str) -> None:  
         (gzip_bytes, OCI_ZSTD, "labelled zstd but holds gzip data"),
     ],
 )
-async def test_magic_bytes_beat_a_mislabelled_media_type(compress, media_type, note) -> None:  # type: ignore[no-untyped-def]
-    found = await read(compress(tar_bytes(ENTRIES)), media_type)
+async def test_magic_bytes_beat_a_mislabelled_media_type(
+    compress: Compress, media_type: str, note: str, analyser: LayerAnalyser
+) -> None:
+    found = await read(analyser, compress(tar_bytes(ENTRIES)), media_type)
     expect_basics(found)
     assert len(found.notes) == 1
     assert note in found.notes[0]
@@ -121,35 +135,39 @@ async def test_magic_bytes_beat_a_mislabelled_media_type(compress, media_type, n
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 512, 1 << 20])
-async def test_concatenated_gzip_members_any_chunking(chunk_size: int) -> None:
+async def test_concatenated_gzip_members_any_chunking(
+    chunk_size: int, analyser: LayerAnalyser
+) -> None:
     blob = gzip_bytes(tar_bytes(ENTRIES), members=5) + bytes(100)  # trailing zero padding
-    expect_basics(await read(blob, chunk_size=chunk_size))
+    expect_basics(await read(analyser, blob, chunk_size=chunk_size))
 
 
-async def test_multi_frame_zstd() -> None:
+async def test_multi_frame_zstd(analyser: LayerAnalyser) -> None:
     data = tar_bytes(ENTRIES)
     blob = zstd_bytes(data[:1000]) + zstd_bytes(data[1000:])
-    expect_basics(await read(blob, OCI_ZSTD, chunk_size=100))
+    expect_basics(await read(analyser, blob, OCI_ZSTD, chunk_size=100))
 
 
-async def test_empty_layers() -> None:
+async def test_empty_layers(analyser: LayerAnalyser) -> None:
     for blob in (b"", gzip_bytes(bytes(1024)), zstd_bytes(bytes(1024)), tar_bytes([])):
-        found = await read(blob)
+        found = await read(analyser, blob)
         assert (found.files, found.file_count) == ({}, 0)
 
 
-async def test_paths_are_normalized_and_contents_of_other_files_skipped() -> None:
+async def test_paths_are_normalized_and_contents_of_other_files_skipped(
+    analyser: LayerAnalyser,
+) -> None:
     entries = [
         file("./etc/os-release", DEBIAN),
         file("/var/lib/dpkg/status", STATUS),
         file("./big/blob.bin", bytes(5 * MiB)),
     ]
-    found = await read(gzip_bytes(tar_bytes(entries)))
+    found = await read(analyser, gzip_bytes(tar_bytes(entries)))
     assert sorted(found.files) == ["etc/os-release", "var/lib/dpkg/status"]
     assert found.inflated_bytes > 5 * MiB
 
 
-async def test_whiteouts_and_opaque_dirs_are_recorded() -> None:
+async def test_whiteouts_and_opaque_dirs_are_recorded(analyser: LayerAnalyser) -> None:
     entries = [
         whiteout("usr/lib/python3/dist-packages/six-1.16.0.dist-info"),
         whiteout("etc/os-release"),
@@ -157,7 +175,7 @@ async def test_whiteouts_and_opaque_dirs_are_recorded() -> None:
         file("app/.wh..wh.plnk", b""),  # AUFS bookkeeping, not a removal
         file(".wh..wh..opq", b""),
     ]
-    found = await read(gzip_bytes(tar_bytes(entries)))
+    found = await read(analyser, gzip_bytes(tar_bytes(entries)))
     assert found.whiteouts == [
         "usr/lib/python3/dist-packages/six-1.16.0.dist-info",
         "etc/os-release",
@@ -167,7 +185,7 @@ async def test_whiteouts_and_opaque_dirs_are_recorded() -> None:
     assert found.file_count == 5
 
 
-async def test_links_directories_and_specials_at_interesting_paths() -> None:
+async def test_links_directories_and_specials_at_interesting_paths(analyser: LayerAnalyser) -> None:
     entries = [
         file("usr/lib/os-release", DEBIAN),
         symlink("etc/os-release", "../usr/lib/os-release"),
@@ -177,7 +195,7 @@ async def test_links_directories_and_specials_at_interesting_paths() -> None:
         file("site/six-1.16.0.egg-info/PKG-INFO", "Name: six\nVersion: 1.16.0\n"),
         Entry("app/node_modules/a/package.json", type="fifo"),
     ]
-    found = await read(gzip_bytes(tar_bytes(entries)))
+    found = await read(analyser, gzip_bytes(tar_bytes(entries)))
     assert found.files["etc/os-release"] == Symlink("usr/lib/os-release")
     assert found.files["site/six-1.16.0.egg-info"] == Directory()
     assert isinstance(found.files["site/six-1.16.0.egg-info/PKG-INFO"], PackageFile)
@@ -187,27 +205,31 @@ async def test_links_directories_and_specials_at_interesting_paths() -> None:
     assert "not a regular file" in found.files["app/node_modules/a/package.json"].reason  # type: ignore[union-attr]
 
 
-async def test_hard_link_to_an_interesting_file_shares_its_findings() -> None:
+async def test_hard_link_to_an_interesting_file_shares_its_findings(
+    analyser: LayerAnalyser,
+) -> None:
     entries = [file("usr/lib/os-release", DEBIAN), hardlink("etc/os-release", "usr/lib/os-release")]
-    found = await read(gzip_bytes(tar_bytes(entries)))
+    found = await read(analyser, gzip_bytes(tar_bytes(entries)))
     assert found.files["etc/os-release"] == found.files["usr/lib/os-release"]
 
 
-async def test_an_interesting_file_over_the_limit_is_noted_not_read() -> None:
+async def test_an_interesting_file_over_the_limit_is_noted_not_read(
+    analyser: LayerAnalyser,
+) -> None:
     entries = [file("var/lib/dpkg/status", STATUS * 1000), file("etc/os-release", DEBIAN)]
     limits = LayerLimits(max_interesting_file_bytes=10_000)
-    found = await read(gzip_bytes(tar_bytes(entries)), limits=limits)
+    found = await read(analyser, gzip_bytes(tar_bytes(entries)), limits=limits)
     status = found.files["var/lib/dpkg/status"]
     assert isinstance(status, Unreadable)
     assert status.reason.startswith("var/lib/dpkg/status was not read: it is 49.8 KiB, over")
     assert isinstance(found.files["etc/os-release"], OsRelease)
 
 
-async def test_gnu_and_ustar_formats() -> None:
+async def test_gnu_and_ustar_formats(analyser: LayerAnalyser) -> None:
     long_dir = "usr/lib/python3/dist-packages/" + "x" * 120 + ".dist-info"
     entries = [*ENTRIES, file(f"{long_dir}/METADATA", "Name: x\nVersion: 1\n")]
     for tar_format in (tarfile.GNU_FORMAT, tarfile.PAX_FORMAT):
-        found = await read(gzip_bytes(tar_bytes(entries, tar_format=tar_format)))
+        found = await read(analyser, gzip_bytes(tar_bytes(entries, tar_format=tar_format)))
         assert f"{long_dir}/METADATA" in found.files
 
 
@@ -221,7 +243,7 @@ def gzip_bomb() -> bytes:
 
 @pytest.mark.parametrize("compression", ["gzip", "zstd"])
 async def test_bomb_stops_at_the_inflated_limit_in_small_memory(
-    compression: str, gzip_bomb: bytes
+    compression: str, gzip_bomb: bytes, analyser: LayerAnalyser
 ) -> None:
     blob = gzip_bomb if compression == "gzip" else zeros_layer(128 * MiB, compression="zstd")
     assert len(blob) < 200_000
@@ -230,7 +252,7 @@ async def test_bomb_stops_at_the_inflated_limit_in_small_memory(
     started = time.monotonic()
     try:
         with pytest.raises(LayerLimitExceeded) as caught:
-            await read(blob, limits=limits)
+            await read(analyser, blob, limits=limits)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -241,41 +263,45 @@ async def test_bomb_stops_at_the_inflated_limit_in_small_memory(
     )
 
 
-async def test_bomb_caught_by_compression_ratio(gzip_bomb: bytes) -> None:
+async def test_bomb_caught_by_compression_ratio(gzip_bomb: bytes, analyser: LayerAnalyser) -> None:
     limits = LayerLimits(max_compression_ratio=200, min_bytes_for_ratio=16 * MiB)
     with pytest.raises(LayerLimitExceeded, match=r"decompression bomb: .* \(max_compression_ratio"):
-        await read(gzip_bomb, limits=limits)
+        await read(analyser, gzip_bomb, limits=limits)
 
 
-async def test_ordinary_layer_is_not_taken_for_a_bomb() -> None:
+async def test_ordinary_layer_is_not_taken_for_a_bomb(analyser: LayerAnalyser) -> None:
     rng = random.Random(7)
     entries = [file(f"data/{i}", rng.randbytes(20_000)) for i in range(50)]
     limits = LayerLimits(max_compression_ratio=2, min_bytes_for_ratio=1)
-    found = await read(gzip_bytes(tar_bytes(entries)), limits=limits)
+    found = await read(analyser, gzip_bytes(tar_bytes(entries)), limits=limits)
     assert found.file_count == 50
 
 
-async def test_file_count_limit() -> None:
+async def test_file_count_limit(analyser: LayerAnalyser) -> None:
     entries = [file(f"f/{i}", b"") for i in range(101)]
     with pytest.raises(LayerLimitExceeded, match=r"more than 100 entries \(max_files\)"):
-        await read(gzip_bytes(tar_bytes(entries)), limits=LayerLimits(max_files=100))
-    found = await read(gzip_bytes(tar_bytes(entries[:100])), limits=LayerLimits(max_files=100))
+        await read(analyser, gzip_bytes(tar_bytes(entries)), limits=LayerLimits(max_files=100))
+    found = await read(
+        analyser, gzip_bytes(tar_bytes(entries[:100])), limits=LayerLimits(max_files=100)
+    )
     assert found.file_count == 100
 
 
-async def test_compressed_size_limit() -> None:
+async def test_compressed_size_limit(analyser: LayerAnalyser) -> None:
     blob = gzip_bytes(tar_bytes(ENTRIES))
     with pytest.raises(LayerLimitExceeded, match=r"bigger than 100 bytes \(max_compressed_bytes\)"):
-        await read(blob, limits=LayerLimits(max_compressed_bytes=100), chunk_size=10)
+        await read(analyser, blob, limits=LayerLimits(max_compressed_bytes=100), chunk_size=10)
 
 
-async def test_oversized_extended_header_is_refused_before_it_is_read() -> None:
+async def test_oversized_extended_header_is_refused_before_it_is_read(
+    analyser: LayerAnalyser,
+) -> None:
     header = tarfile.TarInfo("././@PaxHeader")
     header.type = tarfile.XHDTYPE
     header.size = 512 * MiB
     blob = gzip_bytes(header.tobuf(format=tarfile.USTAR_FORMAT) + bytes(8192))
     with pytest.raises(LayerLimitExceeded, match="asks to read 512 MiB at once"):
-        await read(blob)
+        await read(analyser, blob)
 
 
 # -- damaged data --------------------------------------------------------------------------------
@@ -309,19 +335,21 @@ def damaged_second_header() -> bytes:
         (b"BZh91AY&SY" + bytes(50), OCI_TAR, "bzip2-compressed: not supported"),
     ],
 )
-async def test_damaged_data(blob: bytes, media_type: str, message: str | None) -> None:
+async def test_damaged_data(
+    blob: bytes, media_type: str, message: str | None, analyser: LayerAnalyser
+) -> None:
     if message is None:
-        expect_basics(await read(blob, media_type, chunk_size=100))
+        expect_basics(await read(analyser, blob, media_type, chunk_size=100))
         return
     with pytest.raises(LayerFormatError, match=message) as caught:
-        await read(blob, media_type, chunk_size=100)
+        await read(analyser, blob, media_type, chunk_size=100)
     assert DIGEST in caught.value.message
 
 
 # -- both sides stop when the other fails ----------------------------------------------------------
 
 
-async def test_producer_error_propagates_and_stops_the_reader() -> None:
+async def test_producer_error_propagates_and_stops_the_reader(analyser: LayerAnalyser) -> None:
     blob = gzip_bytes(tar_bytes(ENTRIES))
 
     async def failing() -> AsyncIterator[bytes]:
@@ -329,10 +357,10 @@ async def test_producer_error_propagates_and_stops_the_reader() -> None:
         raise ConnectionResetError("registry went away")
 
     with pytest.raises(ConnectionResetError, match="registry went away"):
-        await read_layer(failing(), media_type=OCI_GZIP, digest=DIGEST, limits=LayerLimits())
+        await read_layer(failing(), media_type=OCI_GZIP, digest=DIGEST, analyser=analyser)
 
 
-async def test_reader_error_stops_an_endless_producer() -> None:
+async def test_reader_error_stops_an_endless_producer(analyser: LayerAnalyser) -> None:
     sent = 0
 
     async def endless() -> AsyncIterator[bytes]:
@@ -344,12 +372,12 @@ async def test_reader_error_stops_an_endless_producer() -> None:
 
     with pytest.raises(LayerFormatError):
         await asyncio.wait_for(
-            read_layer(endless(), media_type=OCI_GZIP, digest=DIGEST, limits=LayerLimits()), 10
+            read_layer(endless(), media_type=OCI_GZIP, digest=DIGEST, analyser=analyser), 10
         )
     assert sent < 20
 
 
-async def test_cancelling_a_stalled_read_stops_the_thread() -> None:
+async def test_cancelling_a_stalled_read_stops_the_thread(analyser: LayerAnalyser) -> None:
     started = asyncio.Event()
 
     async def stalled() -> AsyncIterator[bytes]:
@@ -359,16 +387,16 @@ async def test_cancelling_a_stalled_read_stops_the_thread() -> None:
         yield b""  # never reached
 
     task = asyncio.create_task(
-        read_layer(stalled(), media_type=OCI_GZIP, digest=DIGEST, limits=LayerLimits())
+        read_layer(stalled(), media_type=OCI_GZIP, digest=DIGEST, analyser=analyser)
     )
     await started.wait()
-    assert len(reader_threads()) == 1
+    assert len(reader_threads()) == (1 if analyser is IN_THREAD else 0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
 
 
-async def test_cancelling_while_the_producer_waits_for_room() -> None:
+async def test_cancelling_while_the_producer_waits_for_room(analyser: LayerAnalyser) -> None:
     rng = random.Random(3)
     entries = [file(f"d/{i}", rng.randbytes(50_000)) for i in range(200)]
     blob = gzip_bytes(tar_bytes(entries), level=1)
@@ -381,7 +409,7 @@ async def test_cancelling_while_the_producer_waits_for_room() -> None:
             yield blob[start : start + 1024]
 
     task = asyncio.create_task(
-        read_layer(fast(), media_type=OCI_GZIP, digest=DIGEST, limits=LayerLimits())
+        read_layer(fast(), media_type=OCI_GZIP, digest=DIGEST, analyser=analyser)
     )
     await enough.wait()
     task.cancel()
@@ -389,7 +417,7 @@ async def test_cancelling_while_the_producer_waits_for_room() -> None:
         await asyncio.wait_for(task, 5)
 
 
-async def test_chunks_after_the_tar_end_are_still_consumed() -> None:
+async def test_chunks_after_the_tar_end_are_still_consumed(analyser: LayerAnalyser) -> None:
     finished = False
 
     async def with_tail() -> AsyncIterator[bytes]:
@@ -399,12 +427,14 @@ async def test_chunks_after_the_tar_end_are_still_consumed() -> None:
             yield bytes(4096)
         finished = True
 
-    found = await read_layer(with_tail(), media_type=OCI_GZIP, digest=DIGEST)
+    found = await read_layer(with_tail(), media_type=OCI_GZIP, digest=DIGEST, analyser=analyser)
     expect_basics(found)
     assert finished
 
 
-async def test_many_concurrent_reads_whose_chunks_need_the_default_executor() -> None:
+async def test_many_concurrent_reads_whose_chunks_need_the_default_executor(
+    analyser: LayerAnalyser,
+) -> None:
     blob = gzip_bytes(tar_bytes(ENTRIES))
 
     async def via_executor() -> AsyncIterator[bytes]:
@@ -412,7 +442,7 @@ async def test_many_concurrent_reads_whose_chunks_need_the_default_executor() ->
             yield await asyncio.to_thread(lambda s=start: blob[s : s + 100])
 
     reads = [
-        read_layer(via_executor(), media_type=OCI_GZIP, digest=DIGEST, limits=LayerLimits())
+        read_layer(via_executor(), media_type=OCI_GZIP, digest=DIGEST, analyser=analyser)
         for _ in range(60)
     ]
     for found in await asyncio.wait_for(asyncio.gather(*reads), 30):

@@ -16,6 +16,7 @@ from app.config import Settings
 from app.main import create_app
 from storage.mongo import open_client
 from tests.support.access import bearer, issue_token
+from tests.support.go_build import GoBinary, build_go_binary
 from tests.support.stores import MONGODB, MONGOMOCK, NX, MongomockDatabase
 from tests.support.swagger import missing_swagger, uses_swagger
 
@@ -44,6 +45,12 @@ def nx_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStore]:
     store = start_local_store(tmp_path_factory.mktemp("nx-27017"))
     yield store
     store.stop()
+
+
+@pytest.fixture(scope="session")
+def go_binary(tmp_path_factory: pytest.TempPathFactory) -> GoBinary:
+    """A Go executable with versioned dependencies, built once per session by the Go toolchain."""
+    return build_go_binary(tmp_path_factory.mktemp("go-build"))
 
 
 @pytest.fixture(params=STORES)

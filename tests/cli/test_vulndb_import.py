@@ -54,7 +54,7 @@ RECORDS = {
     "Debian/DSA-1.json": osv("DSA-1", "Debian:12", "openssl", "3.0.13-1"),
     "Debian/DSA-2.json": osv("DSA-2", "Debian:12", "curl", "7.88.1-10"),
     "PyPI/GHSA-3.json": osv("GHSA-3", "PyPI", "requests", "2.32.0"),
-    "Maven/GHSA-4.json": osv("GHSA-4", "Maven", "org.x:y", "1.0"),  # not matched: skipped
+    "crates.io/RUSTSEC-4.json": osv("RUSTSEC-4", "crates.io", "y", "1.0"),  # not matched: skipped
 }
 
 

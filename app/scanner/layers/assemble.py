@@ -70,7 +70,7 @@ def assemble(layers: Sequence[LayerFindings]) -> Inventory:
                 version=record.version,
                 source_name=record.source_name,
                 layer=since[identity],
-                location=path,
+                location=f"{path}!/{record.within}" if record.within else path,
                 license=record.license,
                 source_version=record.source_version,
                 arch=record.arch,
@@ -214,9 +214,10 @@ def _follow(view: _View, path: str) -> tuple[str, FileFinding | None]:
 def _unreadable(view: _View) -> list[str]:
     """Package data that was there but could not be read: the result is partial."""
     return [
-        found.reason
+        found.reason if isinstance(found, Unreadable) else found.partial
         for path, (found, _) in sorted(view.items())
-        if isinstance(found, Unreadable) and path not in OS_RELEASE_PATHS
+        if (isinstance(found, Unreadable) and path not in OS_RELEASE_PATHS)
+        or (isinstance(found, PackageFile) and found.partial)
     ]
 
 

@@ -37,6 +37,10 @@ def osv_ecosystem(os: OperatingSystem | None, kind: PackageKind) -> list[str]:
         return ["PyPI"]
     if kind == "npm":
         return ["npm"]
+    if kind == "go":
+        return ["Go"]  # modules by path, the toolchain as `stdlib`
+    if kind == "java":
+        return ["Maven"]  # `groupId:artifactId`
     if os is None:
         return []
     distro, version = os.id.lower(), os.version_id

@@ -23,6 +23,9 @@ class PackageRecord:
     source_version: str = ""
     license: str = ""
     arch: str = ""
+    # a package found inside an archive member of the file (a jar in a war): the member's path
+    # in it, deeper levels joined with "!/" (`WEB-INF/lib/a.jar`, `lib/b.war!/WEB-INF/lib/c.jar`)
+    within: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,9 @@ class PackageFile:
     kind: PackageKind
     records: tuple[PackageRecord, ...]
     owned: frozenset[str] = frozenset()
+    # what part of the file could not be read (a nested archive over a limit): the records
+    # stand, and the scan is partial as for an Unreadable file
+    partial: str = ""
 
 
 @dataclass(frozen=True, slots=True)

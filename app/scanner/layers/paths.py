@@ -15,6 +15,9 @@ _DPKG_INFO_DIR = "var/lib/dpkg/info"
 # usr-merged Alpine keeps the database under usr/, with lib/apk a symlink to it
 _APK_INSTALLED = ("lib/apk/db/installed", "usr/lib/apk/db/installed")
 
+# Java archives, read by extension wherever they are (nested ones too)
+_JAVA_ARCHIVE_SUFFIXES = (".jar", ".war", ".ear")
+
 _WHITEOUT_PREFIX = ".wh."
 _OPAQUE_MARKER = ".wh..wh..opq"
 
@@ -67,7 +70,13 @@ def classify(path: str) -> FileKind | None:
         return "python"  # a bare egg-info file is itself in PKG-INFO format
     if name == "package.json" and _is_npm_package_dir(parent):
         return "npm"
+    if is_java_archive(name):
+        return "java"
     return None
+
+
+def is_java_archive(name: str) -> bool:
+    return name.lower().endswith(_JAVA_ARCHIVE_SUFFIXES)
 
 
 def _is_npm_package_dir(path: str) -> bool:

@@ -17,15 +17,19 @@ from app.scanner.layers.findings import (
     FileFinding,
     FileKind,
     LayerFindings,
+    PackageFile,
     Symlink,
     Unreadable,
 )
 from app.scanner.layers.inflate import ChunkReader, GzipInflater, InflatedStream, zstd_inflater
 from app.scanner.layers.limits import LayerLimits, format_size
 from app.scanner.layers.parsers import parse_file
+from app.scanner.layers.parsers.go_buildinfo import NOT_GO, read_go_binary
+from app.scanner.layers.parsers.java_archive import read_java_archive
 from app.scanner.layers.paths import classify, link_target, normalize_path, whiteout
 
 _DESCRIPTION = {"gzip": "gzip", "zstd": "zstd", "none": "uncompressed tar"}
+_ANY_EXECUTE_BIT = 0o111
 
 
 class _StrictTarInfo(tarfile.TarInfo):
@@ -116,8 +120,14 @@ def _walk_members(archive: tarfile.TarFile, findings: LayerFindings, limits: Lay
             (findings.opaque_dirs if what == "opaque" else findings.whiteouts).append(removed)
             continue
         kind = classify(path)
+        if kind is None and _executable(member):
+            kind = "go"  # searched for Go build information; most turn out to be something else
         if kind is not None:
             findings.files[path] = _finding(archive, member, path, kind, findings, limits)
+
+
+def _executable(member: tarfile.TarInfo) -> bool:
+    return (member.isreg() or member.islnk()) and bool(member.mode & _ANY_EXECUTE_BIT)
 
 
 def _finding(
@@ -128,6 +138,13 @@ def _finding(
     findings: LayerFindings,
     limits: LayerLimits,
 ) -> FileFinding:
+    if member.isreg() and kind in ("go", "java"):
+        # read as the stream passes, within their own limits, never whole in memory
+        fileobj = archive.extractfile(member)
+        assert fileobj is not None  # a regular file always has one
+        if kind == "go":
+            return read_go_binary(fileobj.read, path, member.size, limits)
+        return read_java_archive(fileobj, path, member.size, limits)
     if member.isreg():
         if member.size > limits.max_interesting_file_bytes:
             return Unreadable(
@@ -144,6 +161,9 @@ def _finding(
         # a hard link's data came with an earlier entry of this same layer
         target = normalize_path(member.linkname)
         earlier = findings.files.get(target)
+        if kind == "go":
+            go = isinstance(earlier, PackageFile | Unreadable) and earlier.kind == "go"
+            return earlier if go and earlier is not None else NOT_GO
         if earlier is not None and classify(target) == kind:
             return earlier
         return Unreadable(kind, f"{path} is a hard link to {target}, which was not read")

@@ -10,6 +10,8 @@ from typing import Any
 from univers.versions import (
     AlpineLinuxVersion,
     DebianVersion,
+    GolangVersion,
+    MavenVersion,
     PypiVersion,
     SemverVersion,
     Version,
@@ -22,6 +24,9 @@ VERSION_CLASSES: dict[str, type[Version]] = {
     "Alpine": AlpineLinuxVersion,
     "PyPI": PypiVersion,
     "npm": SemverVersion,
+    # OSV's Go versions are SemVer without the "v" Go writes (accepted either way)
+    "Go": GolangVersion,
+    "Maven": MavenVersion,
 }
 # Ecosystems of language packages; every other one is a distribution's.
 LANGUAGE_FAMILIES = frozenset(

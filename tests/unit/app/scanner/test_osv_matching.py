@@ -230,7 +230,7 @@ def test_unparsable_versions_never_match() -> None:
     assert affected_fix(adv, "not a version") is None
     broken = advisory(pkg("Debian:12", "x", intro("0"), fixed("@@@")))
     assert affected_fix(broken, "1.0-1") is None
-    unsupported = advisory(pkg("Maven", "g:a", intro("0")))
+    unsupported = advisory(pkg("crates.io", "x", intro("0")))
     assert affected_fix(unsupported, "1.0") is None
 
 

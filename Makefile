@@ -7,9 +7,11 @@ PYTHON ?= python3
 
 .PHONY: run test test-search lint bench clean registry-binary kubectl-binary
 
-# The scanner tests run a real OCI registry: Debian's docker-registry (CNCF distribution).
+# The scanner tests run a real OCI registry: Debian's docker-registry (CNCF distribution); the Go
+# binary tests build a program with Debian's golang-go.
 REGISTRY_BIN := /usr/bin/docker-registry
-REGISTRY_INSTALL := apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry
+TEST_APT_PACKAGES := docker-registry golang-go
+REGISTRY_INSTALL := apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_APT_PACKAGES)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +26,16 @@ run: $(STAMP)
 	else exec $(VENV)/bin/image-service serve --local-store .data; fi
 
 registry-binary:
-	@if [ ! -x $(REGISTRY_BIN) ]; then \
+	@if [ ! -x $(REGISTRY_BIN) ] || ! command -v go >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then $(REGISTRY_INSTALL); \
 		elif command -v sudo >/dev/null 2>&1; then sudo -n sh -c '$(REGISTRY_INSTALL)'; fi; \
 	fi; \
 	if [ ! -x $(REGISTRY_BIN) ]; then \
 		echo "docker-registry is required by the scanner tests; install the Debian package docker-registry" >&2; \
+		exit 1; \
+	fi; \
+	if ! command -v go >/dev/null; then \
+		echo "the Go toolchain is required by the Go binary tests; install the Debian package golang-go" >&2; \
 		exit 1; \
 	fi
 

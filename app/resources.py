@@ -169,7 +169,11 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         register_counters(
             app[METRICS],
             "image_service_scanner",
-            lambda: {**dataclasses.asdict(scans.stats), "watched_rescans": rescans.rescans},
+            lambda: {
+                **dataclasses.asdict(scans.stats),
+                "watched_rescans": rescans.rescans,
+                **analysis.counters(),
+            },
         )
         loop = None
         if settings.reprocess_interval_s > 0:

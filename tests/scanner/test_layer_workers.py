@@ -18,7 +18,7 @@ from app.scanner.layers.analysis import IN_THREAD, LayerAnalyser
 from app.scanner.layers.findings import PackageFile
 from app.scanner.layers.workers import WorkerPool
 from app.scanner.layers.workers.process import CHILD_MODULE
-from tests.scanner.scan_support import scan_settings, unique_repo
+from tests.scanner.scan_support import metric, scan_settings, unique_repo
 from tests.support.oci.samples import push_debian
 from tests.support.oci.tarballs import (
     DIGEST,
@@ -169,6 +169,7 @@ async def test_a_killed_worker_fails_its_layer_and_is_replaced(pool: WorkerPool)
     assert package_names(await read(pool, layer("after"))) == ["after"]
     [replacement] = pool.pids
     assert replacement != worker
+    assert pool.counters() == {"layer_workers_started": 2, "layer_workers_lost": 1}
 
 
 async def test_a_worker_that_dies_while_idle_is_replaced_before_use(pool: WorkerPool) -> None:
@@ -237,6 +238,20 @@ async def test_limits_hold_inside_a_worker(pool: WorkerPool) -> None:
     assert pool.pids == [worker]
 
 
+async def test_an_unexpected_error_in_a_worker_is_a_scan_error_and_logged(
+    pool: WorkerPool, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = LayerLimits(max_files="many")  # type: ignore[arg-type] - a bug inside scan_layer
+    with pytest.raises(LayerAnalysisFailed) as failed:
+        await read(pool, layer("a"), limits=broken)
+    assert failed.value.message.startswith(f"layer {DIGEST} could not be analysed: TypeError: ")
+    assert "Traceback" in caplog.text
+    assert "tar_scan.py" in caplog.text
+    [worker] = pool.pids
+    assert package_names(await read(pool, layer("b"))) == ["b"]
+    assert pool.pids == [worker]
+
+
 async def test_a_worker_streams_the_layer_in_small_memory(pool: WorkerPool) -> None:
     blob = zeros_layer(160 * MiB)
     found = await read_layer(chunked(blob), media_type=OCI_GZIP, digest=DIGEST, analyser=pool)
@@ -300,6 +315,8 @@ async def test_a_scan_through_the_service_in_either_mode(
     assert ("libssl3", "3.0.11-1~deb12u2") in components
     started = worker_children() - before
     assert len(started) == workers
+    assert await metric(client, "layer_workers_started") == workers
+    assert await metric(client, "layer_workers_lost") == 0
     await client.close()  # the app's shutdown stops its workers by PID
     assert not started & children()
     assert all(gone(pid) for pid in started)

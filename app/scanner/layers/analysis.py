@@ -48,6 +48,10 @@ class LayerAnalysis(LayerAnalyser, Protocol):
         """Stop what it started (worker processes); no layer may be analysed afterwards."""
         ...
 
+    def counters(self) -> dict[str, int]:
+        """Totals for /metrics (worker processes started and lost), by name."""
+        ...
+
 
 class InThread:
     """Each layer in a thread of its own in this process (IMAGE_SERVICE_SCAN_WORKERS=0).
@@ -62,6 +66,9 @@ class InThread:
 
     async def close(self) -> None:
         return None
+
+    def counters(self) -> dict[str, int]:
+        return {"layer_workers_started": 0, "layer_workers_lost": 0}
 
     async def analyse(
         self,

@@ -8,6 +8,7 @@ import os
 import pickle
 import signal
 import sys
+import traceback
 from typing import BinaryIO
 
 from app.scanner.layers.tar_scan import scan_layer
@@ -85,9 +86,18 @@ def analyse(channel: Channel, job: Job) -> None:
     except Aborted:
         answer = (Kind.FAILED, pickle.dumps(Failure(None), pickle.HIGHEST_PROTOCOL))
     except Exception as exc:  # noqa: BLE001 - every failure goes back to the service
-        answer = (Kind.FAILED, pickle.dumps(Failure.of(exc), pickle.HIGHEST_PROTOCOL))
+        answer = (Kind.FAILED, _failure(exc))
     channel.write(*answer)
     layer.skip_rest()
+
+
+def _failure(exc: Exception) -> bytes:
+    """The pickled Failure; as text when the error itself does not pickle."""
+    try:
+        return pickle.dumps(Failure.of(exc), pickle.HIGHEST_PROTOCOL)
+    except Exception as unpicklable:  # noqa: BLE001
+        exc.add_note(f"(sent as text: {unpicklable})")
+        return pickle.dumps(Failure(None, "".join(traceback.format_exception(exc))))
 
 
 def serve(channel: Channel) -> None:

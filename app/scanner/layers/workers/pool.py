@@ -30,11 +30,16 @@ class WorkerPool:
         self._workers: set[WorkerProcess] = set()  # started and not yet reaped
         self._reaping: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._started = 0
+        self._lost = 0  # died, were killed or stopped answering before shutdown
 
     @property
     def pids(self) -> list[int]:
         """The worker processes alive or not yet reaped."""
         return sorted(worker.pid for worker in self._workers)
+
+    def counters(self) -> dict[str, int]:
+        return {"layer_workers_started": self._started, "layer_workers_lost": self._lost}
 
     @contextlib.asynccontextmanager
     async def reserve(self) -> AsyncIterator[LayerAnalyser]:
@@ -80,6 +85,7 @@ class WorkerPool:
         except asyncio.CancelledError:
             starting.add_done_callback(self._adopt)
             raise
+        self._started += 1
         self._workers.add(worker)
         return worker
 
@@ -87,6 +93,7 @@ class WorkerPool:
         if starting.cancelled() or starting.exception() is not None:
             return
         worker = starting.result()
+        self._started += 1
         self._workers.add(worker)
         self._give_back(worker)
 
@@ -104,6 +111,8 @@ class WorkerPool:
             self._discard(worker)
 
     def _discard(self, worker: WorkerProcess) -> None:
+        if not self._closed:
+            self._lost += 1
         reaping = asyncio.create_task(worker.stop())
         self._reaping.add(reaping)
 

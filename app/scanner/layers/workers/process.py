@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import pickle
@@ -44,6 +45,18 @@ def _worker_env() -> dict[str, str]:
     path = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = _ROOT + (os.pathsep + path if path else "")
     return env
+
+
+# the pipe to a worker holds the chunks in flight (4 × 64 KiB and their headers) so that a send
+# does not wait for the worker to read; Linux's default is 64 KiB
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(process: asyncio.subprocess.Process) -> None:
+    assert process.stdin is not None
+    pipe = process.stdin.transport.get_extra_info("pipe")
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or over pipe-max-size
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
 
 
 class _Layer:
@@ -101,6 +114,7 @@ class WorkerProcess:
             raise LayerAnalysisFailed(
                 f"a layer worker process could not be started: {exc}"
             ) from exc
+        _widen_pipe(process)
         return cls(process, on_end)
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -10,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.auth.oidc_config import OidcIssuer, issuers_from_env
+from app.cores import available_cores
 from app.scanner.registry.settings import RegistrySettings, registry_settings_from_env
 
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/image_service"
@@ -59,7 +59,7 @@ class Settings:
     max_inflated_layer_bytes: int = 8 << 30
     max_layer_files: int = 1_000_000
     # worker processes that analyse layers (inflate, tar walk, parse); 0: threads of this process
-    scan_workers: int = field(default_factory=lambda: available_cores())
+    scan_workers: int = field(default_factory=available_cores)
     # watched names are rescanned this often (0 turns the loop off); one replica leads
     reprocess_interval_s: float = 4 * 3600.0
     lease_ttl_s: float = 60.0
@@ -79,14 +79,6 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def database_from_uri(uri: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from app.composition import layer_analysis
 from app.config import Settings, SettingsError, load_settings
+from app.cores import available_cores
 from app.scanner.layers.analysis import InThread
 from app.scanner.layers.workers import WorkerPool
 
@@ -68,7 +67,7 @@ def test_admission_budgets_from_the_environment() -> None:
 
 
 def test_scan_workers_default_to_the_cores_and_zero_means_threads() -> None:
-    cores = len(os.sched_getaffinity(0))
+    cores = available_cores()
     assert load_settings({}).scan_workers == cores
     assert Settings().scan_workers == cores
     assert load_settings({"IMAGE_SERVICE_SCAN_WORKERS": "0"}).scan_workers == 0

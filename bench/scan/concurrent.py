@@ -71,7 +71,7 @@ async def _one_mode(
     port = free_port()
     base = f"http://{LOOPBACK}:{port}"
     uri = store.uri + "scan_bench"
-    auth = request_headers(cli_token(uri, "scan_bench"))
+    auth = request_headers(cli_token(uri, f"scan_bench_{mode}"))
     env = server_env(uri, port, registry.host)
     if workers is not None:
         env["IMAGE_SERVICE_SCAN_WORKERS"] = workers

@@ -8,9 +8,12 @@ PYTHON ?= python3
 .PHONY: run test test-search lint bench clean registry-binary kubectl-binary
 
 # The scanner tests run a real OCI registry: Debian's docker-registry (CNCF distribution); the Go
-# binary tests build a program with Debian's golang-go.
+# binary tests build a program with Debian's golang-go; the RPM tests make their databases with
+# Debian's rpm (rpmbuild, rpm), db5.3-util (db5.3_load) and gpg (a signing key for rpm --import).
 REGISTRY_BIN := /usr/bin/docker-registry
-TEST_APT_PACKAGES := docker-registry golang-go
+TEST_APT_PACKAGES := docker-registry golang-go rpm db5.3-util gpg
+RPM_TOOLS := rpmbuild rpm db5.3_load gpg
+RPM_TOOLS_PRESENT := ( for tool in $(RPM_TOOLS); do command -v $$tool >/dev/null || exit 1; done )
 REGISTRY_INSTALL := apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_APT_PACKAGES)
 
 $(PY):
@@ -26,7 +29,7 @@ run: $(STAMP)
 	else exec $(VENV)/bin/image-service serve --local-store .data; fi
 
 registry-binary:
-	@if [ ! -x $(REGISTRY_BIN) ] || ! command -v go >/dev/null; then \
+	@if [ ! -x $(REGISTRY_BIN) ] || ! command -v go >/dev/null || ! $(RPM_TOOLS_PRESENT); then \
 		if [ "$$(id -u)" = 0 ]; then $(REGISTRY_INSTALL); \
 		elif command -v sudo >/dev/null 2>&1; then sudo -n sh -c '$(REGISTRY_INSTALL)'; fi; \
 	fi; \
@@ -36,6 +39,10 @@ registry-binary:
 	fi; \
 	if ! command -v go >/dev/null; then \
 		echo "the Go toolchain is required by the Go binary tests; install the Debian package golang-go" >&2; \
+		exit 1; \
+	fi; \
+	if ! $(RPM_TOOLS_PRESENT); then \
+		echo "$(RPM_TOOLS) are required by the RPM tests; install the Debian packages rpm, db5.3-util and gpg" >&2; \
 		exit 1; \
 	fi
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from app.scanner.layers.ecosystems import expand_ecosystems
 from app.scanner.metadata import history_index_of_layers, image_metadata
 from app.scanner.model import OS_KINDS, InstalledPackage, Inventory, ResolvedImage
 from app.scanner.reference import ImageReference
@@ -64,6 +65,10 @@ class Feed:
     version: str
     ecosystems: frozenset[str]
 
+    def expand(self, ecosystems: tuple[str, ...]) -> tuple[str, ...]:
+        """A component's ecosystems with each `*` name replaced by those the feed holds."""
+        return expand_ecosystems(ecosystems, self.ecosystems)
+
     @property
     def data_source(self) -> Doc:
         name = f"OSV feed {self.version}" if self.version else "no vulnerability feed imported"
@@ -86,7 +91,9 @@ def feed_notes(keys: Sequence[PackageKey], feed: Feed) -> list[str]:
     """Notes for package kinds the feed holds no advisories for."""
     notes: list[str] = []
     os_keys = [k for k in keys if k.kind in OS_KINDS]
-    if os_keys and not any(e in feed.ecosystems for k in os_keys for e in k.ecosystems):
+    if os_keys and not any(
+        e in feed.ecosystems for k in os_keys for e in feed.expand(k.ecosystems)
+    ):
         notes.append("OS_CVES_UNAVAILABLE")
     language = [k for k in keys if k.kind not in OS_KINDS]
     if language and not any(e in feed.ecosystems for k in language for e in k.ecosystems):

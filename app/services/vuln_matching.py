@@ -69,7 +69,8 @@ class VulnerabilityMatcher:
 
     async def match(self, keys: Sequence[PackageKey]) -> list[ComponentMatch]:
         """Each component's vulnerabilities (wire-shaped) and the version fixing them all."""
-        inputs = [MatchInput(k.ecosystems, k.name, k.version) for k in keys]
+        feed = await self.feed()
+        inputs = [MatchInput(feed.expand(k.ecosystems), k.name, k.version) for k in keys]
         ecosystems, names = lookup_keys(inputs)
         advisories = await self._repo.find_for(ecosystems, names) if names else []
         unscored = unscored_cves(advisories)

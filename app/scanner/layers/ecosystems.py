@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from app.scanner.model import OperatingSystem, PackageKind
 
 # distributions whose advisories follow the major release only
@@ -60,7 +63,55 @@ def osv_ecosystem(os: OperatingSystem | None, kind: PackageKind) -> list[str]:
         return ["Wolfi"]
     if kind == "apk" and distro == "chainguard":
         return ["Chainguard"]
+    if kind == "rpm":
+        return _rpm_ecosystems(distro, version)
     return []
+
+
+def _rpm_ecosystems(distro: str, version: str) -> list[str]:
+    """OSV's names for RPM distributions. A `*` stands for any text: Red Hat files advisories
+    per repository (`Red Hat:enterprise_linux:9::baseos`, `…::appstream`) and SUSE per product
+    and module (`SUSE:Linux Enterprise Module for Basesystem 15 SP5`); see expand_ecosystems.
+    CentOS, Fedora, Oracle Linux and Amazon Linux have no OSV ecosystem: []."""
+    if distro == "opensuse-tumbleweed":
+        return ["openSUSE:Tumbleweed"]  # rolling: its VERSION_ID is a snapshot's date
+    major, _, minor = version.partition(".")
+    if not major:
+        return []
+    if distro == "almalinux":
+        return [f"AlmaLinux:{major}"]
+    if distro == "rocky":
+        return [f"Rocky Linux:{major}"]
+    if distro == "rhel":
+        return [f"Red Hat:enterprise_linux:{major}", f"Red Hat:enterprise_linux:{major}::*"]
+    if distro in ("sles", "sled"):
+        service_pack = f" SP{minor}" if minor and minor != "0" else ""
+        return [f"SUSE:Linux Enterprise * {major}{service_pack}"]
+    if distro == "opensuse-leap":
+        return [f"openSUSE:Leap {version}"]
+    if distro == "opensuse-leap-micro":
+        return [f"openSUSE:Leap Micro {version}"]
+    return []
+
+
+def expand_ecosystems(names: tuple[str, ...], available: frozenset[str]) -> tuple[str, ...]:
+    """`names` with each one holding a `*` replaced by the `available` names it matches
+    (sorted); names without one are kept as they are."""
+    if not any("*" in name for name in names):
+        return names
+    return _expand(names, available)
+
+
+@lru_cache(maxsize=256)
+def _expand(names: tuple[str, ...], available: frozenset[str]) -> tuple[str, ...]:
+    expanded: list[str] = []
+    for name in names:
+        if "*" not in name:
+            expanded.append(name)
+            continue
+        pattern = re.compile(".*".join(re.escape(part) for part in name.split("*")))
+        expanded += sorted(candidate for candidate in available if pattern.fullmatch(candidate))
+    return tuple(dict.fromkeys(expanded))
 
 
 def _alpine_branch(os: OperatingSystem) -> str:

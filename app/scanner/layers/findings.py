@@ -8,7 +8,9 @@ from typing import Literal
 from app.scanner.model import OperatingSystem, PackageKind
 
 # which parser an interesting path goes to
-FileKind = Literal["os-release", "dpkg", "dpkg-files", "apk", "rpm", "python", "npm", "go", "java"]
+FileKind = Literal[
+    "os-release", "dpkg", "dpkg-files", "apk", "rpm", "rpm-wal", "python", "npm", "go", "java"
+]
 Compression = Literal["gzip", "zstd", "none"]
 
 

@@ -14,6 +14,11 @@ _DPKG_STATUS_DIR = "var/lib/dpkg/status.d"
 _DPKG_INFO_DIR = "var/lib/dpkg/info"
 # usr-merged Alpine keeps the database under usr/, with lib/apk a symlink to it
 _APK_INSTALLED = ("lib/apk/db/installed", "usr/lib/apk/db/installed")
+# RPM's database: rpmdb.sqlite (RHEL 9, Fedora), Berkeley DB Packages (RHEL 8, CentOS 7) or ndb
+# Packages.db (SUSE); newer systems keep it under usr/ with var/lib/rpm a symlink to it
+_RPM_DIRS = ("var/lib/rpm", "usr/lib/sysimage/rpm")
+_RPM_DATABASES = frozenset({"rpmdb.sqlite", "Packages", "Packages.db"})
+_RPM_SQLITE_WAL = "rpmdb.sqlite-wal"
 
 # Java archives, read by extension wherever they are (nested ones too)
 _JAVA_ARCHIVE_SUFFIXES = (".jar", ".war", ".ear")
@@ -55,6 +60,10 @@ def classify(path: str) -> FileKind | None:
     if path in _APK_INSTALLED:
         return "apk"
     parent, _, name = path.rpartition("/")
+    if parent in _RPM_DIRS:
+        if name in _RPM_DATABASES:
+            return "rpm"
+        return "rpm-wal" if name == _RPM_SQLITE_WAL else None
     if parent == _DPKG_INFO_DIR:
         return "dpkg-files" if name.endswith(".list") else None
     if parent == _DPKG_STATUS_DIR:

@@ -13,6 +13,7 @@ from univers.versions import (
     GolangVersion,
     MavenVersion,
     PypiVersion,
+    RpmVersion,
     SemverVersion,
     Version,
 )
@@ -27,6 +28,12 @@ VERSION_CLASSES: dict[str, type[Version]] = {
     # OSV's Go versions are SemVer without the "v" Go writes (accepted either way)
     "Go": GolangVersion,
     "Maven": MavenVersion,
+    # RPM distributions: [epoch:]version-release in rpm's own order (rpmvercmp, ~ and ^)
+    "AlmaLinux": RpmVersion,
+    "Rocky Linux": RpmVersion,
+    "Red Hat": RpmVersion,
+    "SUSE": RpmVersion,
+    "openSUSE": RpmVersion,
 }
 # Ecosystems of language packages; every other one is a distribution's.
 LANGUAGE_FAMILIES = frozenset(

@@ -11,6 +11,7 @@ from app.scanner.layers.parsers.python_metadata import (
     normalize_python_name,
     parse_python_metadata,
 )
+from app.scanner.layers.parsers.rpm import parse_rpm_database, unapplied_wal
 
 __all__ = ["normalize_python_name", "parse_file"]
 
@@ -30,6 +31,12 @@ def parse_file(kind: FileKind, path: str, data: bytes) -> FileFinding:
         if kind == "apk":
             records, owned = parse_apk_installed(_text(data))
             return PackageFile("apk", records, owned=owned)
+        if kind == "rpm":
+            records, owned = parse_rpm_database(data)
+            return PackageFile("rpm", records, owned=owned)
+        if kind == "rpm-wal":
+            problem = unapplied_wal(path, data)
+            return Unreadable(kind, problem) if problem else PackageFile("rpm", ())
         return PackageFile("python", parse_python_metadata(_text(data)))
     except ValueError as exc:
         return Unreadable(kind, f"{path} could not be parsed: {exc}")

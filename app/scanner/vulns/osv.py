@@ -20,6 +20,7 @@ _CVE_RE = re.compile(r"CVE-\d{4}-\d+")
 _PYPI_SEPARATORS = re.compile(r"[-_.]+")
 _CVSS_TYPES = {"CVSS_V3": "v3", "CVSS_V2": "v2", "CVSS_V4": "v4"}
 _HINT_KEYS = ("severity", "urgency", "priority")
+_SUMMARY_RATINGS = frozenset({"Critical", "Important", "Moderate", "Low"})
 
 
 class OsvError(ValueError):
@@ -121,7 +122,7 @@ def parse_record(record: Mapping[str, Any]) -> list[Advisory]:
                 cvss_vectors=_vectors(severity),
                 ranges=[],
                 versions=[],
-                severity_hint=_entry_hint(entry, severity) or top_hint,
+                severity_hint=_entry_hint(entry, severity) or top_hint or _summary_rating(summary),
             )
         advisory["ranges"].extend(ranges)
         advisory["versions"].extend(v for v in versions if v not in advisory["versions"])
@@ -223,6 +224,13 @@ def _summary(record: Mapping[str, Any]) -> str:
             if line.strip():
                 return line.strip()
     return ""
+
+
+def _summary_rating(summary: str) -> str | None:
+    """The rating Red Hat style notices put first in their summary ("Important: openssl
+    security update", as RHSA, ALSA and RLSA records spell it)."""
+    rating, colon, _ = summary.partition(":")
+    return rating.lower() if colon and rating in _SUMMARY_RATINGS else None
 
 
 def _link(osv_id: str, references: list[Any]) -> str:

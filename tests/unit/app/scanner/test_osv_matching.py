@@ -545,3 +545,16 @@ def test_match_packages_lends_scores_by_cve() -> None:
     assert [(v["cve"], v["cvss"], v["severity"]) for v in musl] == [
         ("CVE-2024-5", 7.5, "IMPORTANT_VULNERABILITY_SEVERITY")
     ]
+
+
+def test_a_red_hat_style_summary_gives_the_rating() -> None:
+    alsa = advisory(
+        pkg("AlmaLinux:9", "openssl", intro("0"), fixed("1:3.0.7-25.el9_3")),
+        osv_id="ALSA-2024:0310",
+        summary="Important: openssl security update",
+    )
+    assert alsa["severity_hint"] == "important"
+    vuln = to_embedded_vulnerability(alsa, Match(fixed_by="1:3.0.7-25.el9_3"), NOW)
+    assert vuln["severity"] == "IMPORTANT_VULNERABILITY_SEVERITY"
+    plain = advisory(pkg("PyPI", "x", intro("0")), summary="Critical flaw: in x")
+    assert plain["severity_hint"] is None

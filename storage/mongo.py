@@ -48,6 +48,10 @@ LEASES = "leases"
 API_TOKENS = "api_tokens"
 ROLES = "roles"
 
+# The feed's indexes, on every generation of its collections (storage/vulnerabilities.py).
+ADVISORY_INDEXES = [IndexModel([("ecosystem", 1), ("package", 1)], name="idx_ecosystem_package")]
+SCORE_INDEXES = [IndexModel([("cve", 1)], name="idx_cve")]
+
 T = TypeVar("T")
 # BadValue and "regular expression is invalid": the query, not the server, is at fault.
 _BAD_QUERY_CODES = frozenset({2, 51091})
@@ -198,10 +202,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
             IndexModel([("check.at", 1)], name="idx_check_at"),
             IndexModel([("schedule.next", 1)], name="idx_schedule_next"),
         ],
-        VULNERABILITIES: [
-            IndexModel([("ecosystem", 1), ("package", 1)], name="idx_ecosystem_package")
-        ],
-        CVE_SCORES: [IndexModel([("cve", 1)], name="idx_cve")],
+        VULNERABILITIES: ADVISORY_INDEXES,
+        CVE_SCORES: SCORE_INDEXES,
         # a token is found by the hash of its secret; listed by name and revocation
         API_TOKENS: [
             IndexModel([("hash", 1)], name="idx_hash", unique=True),

@@ -1,24 +1,39 @@
 """The vulnerability feed as stored: advisories by ecosystem and package (`vulnerabilities`),
 CVSS vectors by CVE from every record that has them (`cve_scores`), the feed state, and when
-each CVE was first seen in any image (`cve_first_seen`)."""
+each CVE was first seen in any image (`cve_first_seen`).
+
+The advisories and score rows live in one generation of their two collections at a time: the
+one the feed record names. An import (begin_import … set_feed) fills a new generation, a copy
+of the one in force changed by the import's writes, and puts it in force with the single write
+that records the new version. Readers see the old feed or the new one, never a mix; an import
+that stops half-way (killed, failed) leaves the old one in force, and its generation is dropped
+by a later import. Generation 0 is the plain collection names (a database from before this).
+
+nx-27017: a pointer in the feed record, since its renameCollection is a silent no-op (on MongoDB
+a new collection renamed over the old one, dropTarget, would do).
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from pymongo import ReplaceOne, UpdateOne
+from pymongo import ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
+from storage.errors import StorageError
 from storage.mongo import (
+    ADVISORY_INDEXES,
     CVE_FIRST_SEEN,
     CVE_SCORES,
+    SCORE_INDEXES,
     VULNDB_STATE,
     VULNERABILITIES,
     deadline_after,
@@ -30,6 +45,9 @@ from storage.mongo import (
 Doc = dict[str, Any]
 
 FEED_ID = "feed"
+# In VULNDB_STATE beside the feed record: the last generation number handed out (`last`) and
+# the generations that may still have collections (`live`).
+GENERATIONS_ID = "generations"
 _BATCH = 500  # documents per bulk write, ids per `$in`
 # Imports scan and write the whole collection; a lookup's limit would be too tight for that.
 _IMPORT_TIME_MS = 600_000
@@ -44,6 +62,10 @@ class ImportCounts:
     deleted: int
 
 
+class FeedChanged(StorageError):
+    """Another import put its feed in force while this one ran; nothing of this one is kept."""
+
+
 @dataclass(frozen=True, slots=True)
 class FeedState:
     """What was imported last: `version` changes exactly when the stored advisories do."""
@@ -51,6 +73,25 @@ class FeedState:
     version: str
     imported_at: datetime
     ecosystems: dict[str, int]  # advisories stored per ecosystem
+
+
+@dataclass(frozen=True, slots=True)
+class _Staging:
+    """An import under way: the generation it fills, and the feed record it started from."""
+
+    generation: int
+    base: Doc | None
+
+
+def generation_names(generation: int) -> tuple[str, str]:
+    """The advisory and score collections of a generation."""
+    if generation == 0:
+        return VULNERABILITIES, CVE_SCORES
+    return f"{VULNERABILITIES}_{generation}", f"{CVE_SCORES}_{generation}"
+
+
+def _generation_of(feed: Mapping[str, Any] | None) -> int:
+    return int((feed or {}).get("generation") or 0)
 
 
 def advisory_id(doc: Mapping[str, Any]) -> str:
@@ -76,11 +117,31 @@ class VulnerabilityRepository:
     """Advisories keyed by (ecosystem, package, OSV id), each with a content hash."""
 
     def __init__(self, db: AsyncDatabase[Doc], *, max_time_ms: int) -> None:
-        self._vulns: AsyncCollection[Doc] = db[VULNERABILITIES]
-        self._scores: AsyncCollection[Doc] = db[CVE_SCORES]
+        self._db = db
         self._first_seen: AsyncCollection[Doc] = db[CVE_FIRST_SEEN]
         self._state: AsyncCollection[Doc] = db[VULNDB_STATE]
         self._max_time_ms = max_time_ms
+        self._staging: _Staging | None = None
+
+    def _collections(self, generation: int) -> tuple[AsyncCollection[Doc], AsyncCollection[Doc]]:
+        vulns, scores = generation_names(generation)
+        return self._db[vulns], self._db[scores]
+
+    async def _in_force(self) -> int:
+        """The generation the feed record names (0 before any import)."""
+        doc = await guarded(
+            lambda: self._state.find_one(
+                {"_id": FEED_ID}, {"generation": 1}, max_time_ms=self._max_time_ms
+            ),
+            timeout_ms=self._max_time_ms,
+        )
+        return _generation_of(doc)
+
+    async def _target(self) -> tuple[AsyncCollection[Doc], AsyncCollection[Doc]]:
+        """Where imports write: the generation begin_import started, else the one in force."""
+        if self._staging is not None:
+            return self._collections(self._staging.generation)
+        return self._collections(await self._in_force())
 
     async def find_for(self, ecosystems: list[str], packages: list[str]) -> list[Doc]:
         """Every advisory filed under one of the ecosystems for one of the package names."""
@@ -88,12 +149,13 @@ class VulnerabilityRepository:
             return []
         found: list[Doc] = []
         names = sorted(set(packages))
+        vulns, _ = self._collections(await self._in_force())
         for start in range(0, len(names), _BATCH):
             chunk = names[start : start + _BATCH]
             flt = {"ecosystem": {"$in": list(ecosystems)}, "package": {"$in": chunk}}
 
             async def run(flt: Doc = flt) -> list[Doc]:
-                cursor = self._vulns.find(flt, {"hash": 0}, max_time_ms=self._max_time_ms)
+                cursor = vulns.find(flt, {"hash": 0}, max_time_ms=self._max_time_ms)
                 return [doc async for doc in cursor]
 
             found += await guarded(run, timeout_ms=self._max_time_ms)
@@ -104,11 +166,12 @@ class VulnerabilityRepository:
         then a GHSA, then any other; among equals, the lowest OSV id (stable)."""
         best: dict[str, Doc] = {}
         wanted = sorted(set(cves))
+        _, scores = self._collections(await self._in_force())
         for start in range(0, len(wanted), _BATCH):
             flt = {"cve": {"$in": wanted[start : start + _BATCH]}}
 
             async def run(flt: Doc = flt) -> list[Doc]:
-                cursor = self._scores.find(flt, {"hash": 0}, max_time_ms=self._max_time_ms)
+                cursor = scores.find(flt, {"hash": 0}, max_time_ms=self._max_time_ms)
                 return [doc async for doc in cursor]
 
             for row in await guarded(run, timeout_ms=self._max_time_ms):
@@ -147,6 +210,7 @@ class VulnerabilityRepository:
         """Store the score rows of a complete feed, as apply_import stores advisories: rows of
         records the feed no longer holds are deleted when every ecosystem of their record is
         among `ecosystems` (NO_ECOSYSTEM for records naming none), read after `rows`."""
+        _, target = await self._target()
         seen: set[str] = set()
         totals = [0, 0, 0]
         batch: dict[str, Doc] = {}
@@ -156,7 +220,7 @@ class VulnerabilityRepository:
                 stored["hash"] = content_hash(stored)
                 batch[stored["_id"]] = stored
             if batch and (row is None or len(batch) >= _BATCH):
-                counts = await self._write(self._scores, batch)
+                counts = await self._write(target, batch)
                 totals = [t + c for t, c in zip(totals, counts, strict=True)]
                 seen.update(batch)
                 batch = {}
@@ -165,7 +229,7 @@ class VulnerabilityRepository:
         def gone(doc: Doc) -> bool:
             return set(doc.get("ecosystems") or [NO_ECOSYSTEM]) <= covered
 
-        deleted = await self._delete_unseen(self._scores, {}, seen, also=gone)
+        deleted = await self._delete_unseen(target, {}, seen, also=gone)
         return ImportCounts(totals[0], totals[1], totals[2], deleted)
 
     async def apply_import(
@@ -178,6 +242,7 @@ class VulnerabilityRepository:
         `docs` is exhausted (a generator may add to it as it goes). Ecosystems absent from
         both are left alone. A document that appears twice: the last one wins.
         """
+        target, _ = await self._target()
         seen: set[str] = set()
         covered: set[str] = set()
         inserted = updated = unchanged = 0
@@ -188,15 +253,15 @@ class VulnerabilityRepository:
             batch[stored["_id"]] = stored
             covered.add(stored["ecosystem"])
             if len(batch) >= _BATCH:
-                ins, upd, same = await self._write(self._vulns, batch)
+                ins, upd, same = await self._write(target, batch)
                 inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
                 seen.update(batch)
                 batch = {}
-        ins, upd, same = await self._write(self._vulns, batch)
+        ins, upd, same = await self._write(target, batch)
         inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
         seen.update(batch)
         covered.update(ecosystems)
-        deleted = await self._delete_missing(covered, seen)
+        deleted = await self._delete_missing(target, covered, seen)
         return ImportCounts(inserted, updated, unchanged, deleted)
 
     async def get_feed(self) -> FeedState | None:
@@ -212,47 +277,43 @@ class VulnerabilityRepository:
         imported_at = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp
         return FeedState(version=doc["version"], imported_at=imported_at, ecosystems=counts)
 
-    async def begin_import(self, *, started_at: datetime) -> Doc | None:
-        """Mark the feed as changing before any advisory is written; returns the old record.
-
-        An import that stops half-way then leaves a version no stored scan carries, so
-        those scans are matched again (the service's leader does it) instead of being
-        reused against a half-replaced feed under the old version.
-        """
-        old = await guarded(
+    async def begin_import(self) -> None:
+        """Start an import in a new generation: a copy of the one in force, which apply_import
+        and apply_scores then change and set_feed puts in force. Until then nothing a reader
+        sees changes."""
+        base = await guarded(
             lambda: self._state.find_one({"_id": FEED_ID}), timeout_ms=self._max_time_ms
         )
-        marker = {
-            "_id": FEED_ID,
-            "version": f"importing:{secrets.token_hex(8)}",
-            "importedAt": started_at,
-            "ecosystems": (old or {}).get("ecosystems") or [],
-        }
-        await guarded(
-            lambda: self._state.replace_one({"_id": FEED_ID}, marker, upsert=True),
-            timeout_ms=self._max_time_ms,
-            write=True,
-        )
-        return old
+        generation = await self._new_generation(_generation_of(base))
+        targets = self._collections(generation)
+        sources = self._collections(_generation_of(base))
+        for source, target, indexes in zip(
+            sources, targets, (ADVISORY_INDEXES, SCORE_INDEXES), strict=True
+        ):
+            # empty unless a crashed import left it behind under a lost counter
+            await guarded(target.drop, timeout_ms=_IMPORT_TIME_MS, write=True)
+            create = functools.partial(target.create_indexes, indexes)
+            await guarded(create, timeout_ms=_IMPORT_TIME_MS, write=True)
+            await _copy(source, target)
+        self._staging = _Staging(generation, base)
 
-    async def abort_import(self, old: Doc | None) -> None:
-        """Nothing was written after all: put the old record back."""
-        if old is None:
-            await guarded(
-                lambda: self._state.delete_one({"_id": FEED_ID}),
-                timeout_ms=self._max_time_ms,
-                write=True,
-            )
-        else:
-            await guarded(
-                lambda: self._state.replace_one({"_id": FEED_ID}, old, upsert=True),
-                timeout_ms=self._max_time_ms,
-                write=True,
-            )
+    async def abort_import(self) -> None:
+        """Drop what the import begun wrote; the feed in force never changed."""
+        staging, self._staging = self._staging, None
+        if staging is not None:
+            await self._drop_generations({staging.generation})
 
     async def set_feed(self, *, imported_at: datetime) -> FeedState:
-        """Record the feed as now stored: its version and per-ecosystem counts."""
-        version, counts = await self._summarize()
+        """Record the feed as now stored: its version and per-ecosystem counts.
+
+        After begin_import, this puts the import's generation in force.
+
+        Raises:
+            FeedChanged: another import did that since this one began (its base is gone).
+        """
+        staging, self._staging = self._staging, None
+        generation = staging.generation if staging else await self._in_force()
+        version, counts = await self._summarize(*self._collections(generation))
         state = FeedState(version=version, imported_at=imported_at, ecosystems=counts)
         doc = {
             "_id": FEED_ID,
@@ -260,13 +321,96 @@ class VulnerabilityRepository:
             "importedAt": imported_at,
             # a list, not a map: ecosystem names hold dots ("Ubuntu:22.04")
             "ecosystems": [{"name": n, "count": c} for n, c in sorted(counts.items())],
+            "generation": generation,
         }
-        await guarded(
-            lambda: self._state.replace_one({"_id": FEED_ID}, doc, upsert=True),
+        if staging is None:
+            await guarded(
+                lambda: self._state.replace_one({"_id": FEED_ID}, doc, upsert=True),
+                timeout_ms=self._max_time_ms,
+                write=True,
+            )
+            return state
+        if not await self._swap(staging.base, doc):
+            await self._drop_generations({staging.generation})
+            raise FeedChanged("another import changed the feed meanwhile; run this one again")
+        # The generation just replaced stays until the next swap: a lookup that read the feed
+        # record a moment before this one may still be reading it.
+        base = _generation_of(staging.base)
+        await self._drop_generations(lambda g: g < generation and g != base)
+        return state
+
+    async def _swap(self, base: Doc | None, doc: Doc) -> bool:
+        """Replace the feed record with `doc` if it is still `base` (by generation)."""
+        if base is None:
+
+            async def insert() -> bool:
+                try:
+                    await self._state.insert_one(doc)
+                except DuplicateKeyError:
+                    return False  # another import recorded a first feed meanwhile
+                return True
+
+            return await guarded(insert, timeout_ms=self._max_time_ms, write=True)
+        same = base.get("generation", {"$exists": False})
+        result = await guarded(
+            lambda: self._state.replace_one({"_id": FEED_ID, "generation": same}, doc),
             timeout_ms=self._max_time_ms,
             write=True,
         )
-        return state
+        return result.matched_count == 1
+
+    async def _new_generation(self, base: int) -> int:
+        """A generation number never handed out before, recorded as live (with generation 0
+        while that is the base, so that a database from before generations has its plain
+        collections dropped in time)."""
+        # above `base` even if the counter was lost: the new generation is never the one in force
+        await guarded(
+            lambda: self._state.update_one(
+                {"_id": GENERATIONS_ID}, {"$max": {"last": base}}, upsert=True
+            ),
+            timeout_ms=self._max_time_ms,
+            write=True,
+        )
+        doc = await guarded(
+            lambda: self._state.find_one_and_update(
+                {"_id": GENERATIONS_ID},
+                {"$inc": {"last": 1}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            ),
+            timeout_ms=self._max_time_ms,
+            write=True,
+        )
+        generation = int((doc or {})["last"])  # upserted: there is one
+        # nx-27017: `$push`, since it ignores `$addToSet` (MongoDB would keep `live` a set)
+        live = [generation] if base else [0, generation]
+        await guarded(
+            lambda: self._state.update_one(
+                {"_id": GENERATIONS_ID}, {"$push": {"live": {"$each": live}}}
+            ),
+            timeout_ms=self._max_time_ms,
+            write=True,
+        )
+        return generation
+
+    async def _drop_generations(self, which: set[int] | Callable[[int], bool]) -> None:
+        """Drop the collections of the live generations chosen (a set, or a test of each)."""
+        doc = await guarded(
+            lambda: self._state.find_one({"_id": GENERATIONS_ID}), timeout_ms=self._max_time_ms
+        )
+        live = sorted({int(g) for g in (doc or {}).get("live") or []})
+        chosen = [g for g in live if (g in which if isinstance(which, set) else which(g))]
+        for generation in chosen:
+            for collection in self._collections(generation):
+                await guarded(collection.drop, timeout_ms=_IMPORT_TIME_MS, write=True)
+        if chosen:
+            await guarded(
+                lambda: self._state.update_one(
+                    {"_id": GENERATIONS_ID}, {"$pull": {"live": {"$in": chosen}}}
+                ),
+                timeout_ms=self._max_time_ms,
+                write=True,
+            )
 
     async def _write(
         self, collection: AsyncCollection[Doc], batch: dict[str, Doc]
@@ -294,10 +438,12 @@ class VulnerabilityRepository:
         inserted = sum(1 for doc in changed if doc["_id"] not in hashes)
         return inserted, len(changed) - inserted, len(batch) - len(changed)
 
-    async def _delete_missing(self, covered: set[str], seen: set[str]) -> int:
+    async def _delete_missing(
+        self, vulns: AsyncCollection[Doc], covered: set[str], seen: set[str]
+    ) -> int:
         if not covered:
             return 0
-        return await self._delete_unseen(self._vulns, {"ecosystem": {"$in": sorted(covered)}}, seen)
+        return await self._delete_unseen(vulns, {"ecosystem": {"$in": sorted(covered)}}, seen)
 
     async def _delete_unseen(
         self,
@@ -317,7 +463,9 @@ class VulnerabilityRepository:
         ids = await guarded(stale, timeout_ms=_IMPORT_TIME_MS)
         return await delete_by_ids(collection, ids, batch=_BATCH, timeout_ms=_IMPORT_TIME_MS)
 
-    async def _summarize(self) -> tuple[str, dict[str, int]]:
+    async def _summarize(
+        self, vulns: AsyncCollection[Doc], scores: AsyncCollection[Doc]
+    ) -> tuple[str, dict[str, int]]:
         """The feed version and per-ecosystem counts, from one pass over the advisories and
         one over the score rows.
 
@@ -326,7 +474,7 @@ class VulnerabilityRepository:
         """
         total = 0
         counts: dict[str, int] = {}
-        for collection in (self._vulns, self._scores):
+        for collection in (vulns, scores):
             cursor = collection.find(
                 {}, {"hash": 1, "ecosystem": 1}, batch_size=2000, max_time_ms=_IMPORT_TIME_MS
             )
@@ -337,8 +485,27 @@ class VulnerabilityRepository:
                     async for doc in cursor:
                         pair = f"{doc['_id']}\0{doc.get('hash', '')}".encode()
                         total = (total + int.from_bytes(hashlib.sha256(pair).digest())) & _MASK
-                        if collection is self._vulns:
+                        if collection is vulns:
                             counts[doc["ecosystem"]] = counts.get(doc["ecosystem"], 0) + 1
             finally:
                 await cursor.close()
         return f"{total:064x}", counts
+
+
+async def _copy(source: AsyncCollection[Doc], target: AsyncCollection[Doc]) -> None:
+    """Every document of `source` inserted into `target`, a batch at a time."""
+    cursor = source.find({}, batch_size=2000, max_time_ms=_IMPORT_TIME_MS)
+    batch: list[Doc] = []
+    try:
+        async with translated_errors(
+            until=deadline_after(_IMPORT_TIME_MS), timeout_ms=_IMPORT_TIME_MS
+        ):
+            async for doc in cursor:
+                batch.append(doc)
+                if len(batch) >= _BATCH:
+                    await target.insert_many(batch, ordered=False)
+                    batch = []
+            if batch:
+                await target.insert_many(batch, ordered=False)
+    finally:
+        await cursor.close()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from storage.mongo import ensure_indexes
-from storage.vulnerabilities import ImportCounts, VulnerabilityRepository
+from storage.vulnerabilities import FeedChanged, ImportCounts, VulnerabilityRepository
 
 T1 = datetime(2026, 1, 1, tzinfo=UTC)
 T2 = datetime(2026, 1, 2, tzinfo=UTC)
@@ -146,21 +148,66 @@ async def test_find_for_filters_on_ecosystem_and_package(db: Any) -> None:
     assert await vulns.find_for(["Debian:13"], ["openssl"]) == []
 
 
-async def test_an_import_in_progress_shows_as_its_own_version(db: Any) -> None:
+async def feed_collections(db: Any) -> set[str]:
+    """Names of the advisory collections that hold documents."""
+    names = {f"vulnerabilities_{n}" for n in range(8)} | {"vulnerabilities"}
+    return {name for name in names if await db[name].count_documents({}, limit=1)}
+
+
+async def test_an_import_in_progress_is_invisible_until_set_feed(db: Any) -> None:
     vulns = repo(db)
+    await vulns.begin_import()
     await vulns.apply_import(iter(FEED))
     done = await vulns.set_feed(imported_at=T1)
-    previous = await vulns.begin_import(started_at=T2)
-    during = await vulns.get_feed()
-    assert during is not None
-    # a half-done import never passes for the feed it replaces
-    assert during.version.startswith("importing:")
-    assert during.ecosystems == done.ecosystems
-    await vulns.abort_import(previous)
+    await vulns.begin_import()
+    counts = await vulns.apply_import([adv("Debian:12", "openssl", "CVE-1", fixed="3.0")])
+    assert counts == ImportCounts(inserted=0, updated=1, unchanged=0, deleted=2)
+    # readers still see the feed in force, and its version
     assert await vulns.get_feed() == done
-    # finishing records the content's version again
-    await vulns.begin_import(started_at=T2)
+    found = await vulns.find_for(["Debian:12"], ["openssl", "curl"])
+    assert sorted(d["_id"] for d in found) == [
+        "Debian:12|curl|CVE-3",
+        "Debian:12|openssl|CVE-1",
+        "Debian:12|openssl|CVE-2",
+    ]
+    assert next(d for d in found if d["osv_id"] == "CVE-1")["ranges"] == FEED[0]["ranges"]
+    # an import given up leaves nothing behind
+    await vulns.abort_import()
+    assert await vulns.get_feed() == done
+    assert len(await feed_collections(db)) == 1
+    # finishing puts the whole import in force at once
+    await vulns.begin_import()
+    await vulns.apply_import([adv("Debian:12", "openssl", "CVE-1", fixed="3.0")])
+    after = await vulns.set_feed(imported_at=T2)
+    assert after.version != done.version
+    assert after.ecosystems == {"Debian:12": 1, "Alpine:v3.19": 1, "PyPI": 1}
+    [openssl] = await vulns.find_for(["Debian:12"], ["openssl", "curl"])
+    assert openssl["ranges"][0]["events"][1] == {"fixed": "3.0"}
+    # the generation replaced stays for lookups under way; the one before it is dropped
+    assert len(await feed_collections(db)) == 2
+    await vulns.begin_import()
+    await vulns.apply_import(FEED)
     assert (await vulns.set_feed(imported_at=T2)).version == done.version
+    assert len(await feed_collections(db)) == 2
+
+
+async def test_of_two_imports_begun_on_the_same_feed_the_second_to_finish_fails(db: Any) -> None:
+    first, second = repo(db), repo(db)
+    await first.apply_import(FEED)
+    before = await first.set_feed(imported_at=T1)  # a feed from before generations
+    await first.begin_import()
+    await second.begin_import()
+    await first.apply_import([adv("PyPI", "requests", "GHSA-1", fixed="3.0")])
+    await second.apply_import([adv("PyPI", "requests", "GHSA-2")])
+    won = await first.set_feed(imported_at=T2)
+    assert won.version != before.version
+    with pytest.raises(FeedChanged):
+        await second.set_feed(imported_at=T2)
+    assert await first.get_feed() == won
+    [requests] = await first.find_for(["PyPI"], ["requests"])
+    assert requests["osv_id"] == "GHSA-1"
+    # the loser's generation is gone, the winner's and the one it replaced remain
+    assert len(await feed_collections(db)) == 2
 
 
 def score(cve: str, osv_id: str, rank: int, v3: str, *ecosystems: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ DEFAULT_DATABASE = "image_service"
 # IMAGE_SERVICE_AUDIT_LOG: these two words, or a file to append to
 AUDIT_LOG_STDOUT = "stdout"
 AUDIT_LOG_OFF = "off"
+OSV_BUCKET_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -76,6 +77,15 @@ class Settings:
     metrics_token: str = ""
     # where the audit log's JSON lines go (app/audit.py): stdout, off, or a file path
     audit_log: str = AUDIT_LOG_STDOUT
+    # the vulnerability feed (app/services/feed_sync.py): archives in osv.dev's layout
+    # (<url>/<ecosystem>/all.zip) fetched by `vulndb sync` and by one replica every interval
+    # (0: never); a feed older than the maximum age (0: any age) is a warning in /readyz
+    vulndb_url: str = OSV_BUCKET_URL
+    vulndb_ecosystems: tuple[str, ...] = ()  # none: every ecosystem the matcher compares
+    vulndb_sync_interval_s: float = 0.0
+    vulndb_max_age_s: float = 0.0
+    vulndb_max_download_bytes: int = 1 << 30
+    vulndb_download_timeout_s: float = 900.0
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -152,6 +162,36 @@ def _origins(raw: str, errors: list[str]) -> tuple[str, ...]:
     return origins
 
 
+def feed_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the feed's base URL: http(s), a host, no credentials, query or
+    fragment (they would end up in logs and error messages)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http(s) URL with a host"
+    if parts.username is not None or parts.password is not None:
+        return "the URL must not carry credentials"
+    if parts.query or parts.fragment:
+        return "the URL must not have a query or a fragment"
+    return None
+
+
+def _feed_url(raw: str | None, errors: list[str]) -> str:
+    url = (raw or OSV_BUCKET_URL).strip().rstrip("/")
+    problem = feed_url_problem(url)
+    if problem:
+        errors.append(f"IMAGE_SERVICE_VULNDB_URL: {problem}")
+    return url
+
+
+def _ecosystems(raw: str, errors: list[str]) -> tuple[str, ...]:
+    """Comma-separated osv.dev ecosystem directories (`Debian`, `PyPI`, `Rocky Linux`)."""
+    names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    for name in names:
+        if "/" in name or name in (".", "..") or not name.isprintable():
+            errors.append(f"IMAGE_SERVICE_VULNDB_ECOSYSTEMS: {name!r} is not an ecosystem name")
+    return names
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build Settings from environment variables.
 
@@ -200,6 +240,16 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         tls_key=env.get("IMAGE_SERVICE_TLS_KEY", ""),
         metrics_token=env.get("IMAGE_SERVICE_METRICS_TOKEN", ""),
         audit_log=env.get("IMAGE_SERVICE_AUDIT_LOG") or AUDIT_LOG_STDOUT,
+        vulndb_url=_feed_url(env.get("IMAGE_SERVICE_VULNDB_URL"), errors),
+        vulndb_ecosystems=_ecosystems(env.get("IMAGE_SERVICE_VULNDB_ECOSYSTEMS", ""), errors),
+        vulndb_sync_interval_s=_seconds(env, "IMAGE_SERVICE_VULNDB_SYNC_INTERVAL", 0.0, errors),
+        vulndb_max_age_s=_seconds(env, "IMAGE_SERVICE_VULNDB_MAX_AGE", 0.0, errors),
+        vulndb_max_download_bytes=_int(
+            env, "IMAGE_SERVICE_VULNDB_MAX_DOWNLOAD_BYTES", 1 << 30, errors, minimum=1
+        ),
+        vulndb_download_timeout_s=_seconds(
+            env, "IMAGE_SERVICE_VULNDB_DOWNLOAD_TIMEOUT", 900.0, errors, minimum=1
+        ),
     )
     try:
         settings = replace(settings, registry=registry_settings_from_env(env))

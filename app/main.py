@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from app.admission import AdmissionCollector, Budget, Cost
 from app.config import Settings
 from app.cors import setup_cors
+from app.feed_resources import feed_ctx
 from app.hardening import PARSER_LIMITS
 from app.keys import SETTINGS
 from app.metrics import METRICS, Metrics
@@ -35,6 +36,7 @@ def create_app(
     app.cleanup_ctx.append(mongo_ctx(db))
     app.cleanup_ctx.append(access_ctx)
     app.cleanup_ctx.append(services_ctx)
+    app.cleanup_ctx.append(feed_ctx)
     app.cleanup_ctx.append(readiness_ctx)
     cors_origins = setup_cors(app, settings.cors_origins)
     pipeline = Pipeline(app, app[METRICS], cors_origins=cors_origins)

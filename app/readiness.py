@@ -7,6 +7,9 @@ bounded by `PING_TIMEOUT_S`; /readyz only reads the result, so it answers at onc
 store does. Requests answered count as well as pings: under overload a ping can wait behind the
 work in flight, and a busy replica (which refuses what it cannot take with 429) must not be taken
 out of service as if its database were gone.
+
+Warnings (an old vulnerability feed) go into a ready answer's body; they never make a replica
+not ready.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class Readiness:
         self._answers: list[Callable[[], float]] = []
         self._problem = "not checked yet"
         self._reported: str | None = None
+        self._warnings: list[Callable[[], list[str]]] = []
 
     def begin(self, work: str, why: str) -> None:
         """Start-up work that must finish before the replica is ready; `why` says what is
@@ -55,6 +59,13 @@ class Readiness:
         """Other evidence that the store answers: when the last request that needed it got
         an answer (on the same clock)."""
         self._answers.append(answered_at)
+
+    def add_warnings(self, source: Callable[[], list[str]]) -> None:
+        """Something a ready answer mentions (answered from memory, like the rest)."""
+        self._warnings.append(source)
+
+    def warnings(self) -> list[str]:
+        return [warning for source in self._warnings for warning in source()]
 
     def store_answered(self) -> None:
         self._answered_at = self._clock()

@@ -1,6 +1,6 @@
-"""MongoDB repositories (`images`, `watched_images`, `leases`, `vulnerabilities`, `api_tokens`,
-`roles`) and, in `storage.query`, the search language: parser, filters, sort plans, keyset
-ranges, indexes, `_search` copies and `_sort` keys.
+"""MongoDB repositories (`images`, `watched_images`, `leases`, `vulnerabilities`, `cve_scores`,
+`vulndb_state`, `api_tokens`, `roles`) and, in `storage.query`, the search language: parser,
+filters, sort plans, keyset ranges, indexes, `_search` copies and `_sort` keys.
 
 Workarounds for the local store nx-27017 (MongoDB wire protocol on SQLite, used by `make run`
 and the tests). Each is marked by a comment starting `nx-27017:` that says what MongoDB would
@@ -29,5 +29,8 @@ allow instead (`grep -rn "nx-27017:" storage`):
 - a dotted find projection comes back under flat dotted keys: both shapes read by
   query/keyset.py `pick`
 - dates kept in sub-documents (a top-level date `$set` becomes a string): watched.py, leases.py;
-  tokens inserted whole and revoked by `$set` of the flag alone: tokens.py
+  tokens inserted whole and revoked by `$set` of the flag alone: tokens.py; feed syncs replaced
+  whole: feed_syncs.py
+- the feed's generations switched by a pointer in the feed record, renameCollection being a
+  no-op; `$push` where `$addToSet` is ignored: vulnerabilities.py
 """

@@ -1,4 +1,5 @@
-"""The `image-service` command: serve, import, seed, vulndb import, token and role management."""
+"""The `image-service` command: serve, import, seed, vulndb import and sync, token and role
+management."""
 
 from __future__ import annotations
 
@@ -53,6 +54,23 @@ def _parser() -> argparse.ArgumentParser:
     vulndb_import.add_argument(
         "--no-progress", action="store_true", help="no progress bar on standard error"
     )
+    vulndb_sync = vulndb_commands.add_parser(
+        "sync", help="fetch the ecosystems' OSV archives (osv.dev's layout) and import what changed"
+    )
+    vulndb_sync.add_argument(
+        "--url", help="base URL of the archives (IMAGE_SERVICE_VULNDB_URL, default osv.dev's)"
+    )
+    vulndb_sync.add_argument(
+        "--ecosystem",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an ecosystem to sync, repeatable (IMAGE_SERVICE_VULNDB_ECOSYSTEMS; default: "
+        "those the matcher compares)",
+    )
+    vulndb_sync.add_argument(
+        "--no-progress", action="store_true", help="no progress bar on standard error"
+    )
     add_token_commands(commands)
     add_role_commands(commands)
     return parser
@@ -104,6 +122,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _vulndb(settings: Settings, args: argparse.Namespace) -> int:
     from app.cli.vulndb import run_vulndb_import
+
+    if args.vulndb_command == "sync":
+        from app.cli.vulndb_sync import run_vulndb_sync
+
+        return asyncio.run(
+            run_vulndb_sync(
+                settings, url=args.url, ecosystems=args.ecosystem, progress=not args.no_progress
+            )
+        )
 
     if not args.path.exists():  # said before trying to reach the database
         print(f"image-service vulndb import: {args.path} does not exist", file=sys.stderr)

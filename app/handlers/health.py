@@ -26,13 +26,18 @@ async def livez(request: web.Request) -> web.Response:
 
 
 @health(
-    "Readiness: start-up done and the database answering (checked in the background)",
+    "Readiness: start-up done and the database answering (checked in the background); "
+    "`warnings`, when present, lists what does not stop serving (an old vulnerability feed)",
     unavailable="not ready: the error's message says why (start-up work, or the database)",
 )
 async def readyz(request: web.Request) -> web.Response:
     """Ready when start-up work is done and the database answered a recent ping; answers at
     once from the state app/readiness.py keeps, whatever the database does."""
-    problem = request.app[READINESS].problem()
+    readiness = request.app[READINESS]
+    problem = readiness.problem()
     if problem is not None:
         raise Unavailable(f"not ready: {problem}")
+    warnings = readiness.warnings()
+    if warnings:
+        return json_response(request, {"status": "ok", "warnings": warnings})
     return _ok(request)

@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.errors import ResourceExhausted, ServiceError
 from app.scanner.errors import ScanError
 from app.scanner.reference import InvalidReference, parse_reference
+from app.services.lease_holding import LostLease, holding_lease
 from app.services.rematching import Rematcher
 from app.services.scanning import ScanService
 from storage.errors import StorageError
@@ -37,10 +38,6 @@ class RoundReport:
     rescanned: int = 0
     failed: int = 0
     rematched: int = 0
-
-
-class LostLease(Exception):
-    """Another replica took the lease over; this one stops its round."""
 
 
 class RescanService:
@@ -76,10 +73,12 @@ class RescanService:
             return report
         report.led = True
         with contextlib.suppress(LostLease):
-            async with self._renewing():
+            async with holding_lease(
+                self._leases, LEASE, self.owner, ttl=self._lease_ttl, clock=self._clock
+            ):
                 await self._check_due(report)
                 # a feed import re-matches stored images itself; this catches any it missed
-                # (an import that stopped half-way), so stored results never stay stale
+                # (an import stopped before it re-matched), so stored results never stay stale
                 report.rematched = await self._rematcher.rematch_all()
         if report.checked or report.rematched:
             logger.info(
@@ -95,40 +94,6 @@ class RescanService:
         """Give leadership up (shutdown), so another replica need not wait for expiry."""
         with contextlib.suppress(StorageError):
             await self._leases.release(LEASE, self.owner)
-
-    @contextlib.asynccontextmanager
-    async def _renewing(self) -> AsyncIterator[None]:
-        work = asyncio.current_task()
-        assert work is not None
-
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(self._lease_ttl.total_seconds() / 3)
-                try:
-                    held = await self._leases.acquire(
-                        LEASE, self.owner, ttl=self._lease_ttl, now=self._clock()
-                    )
-                except StorageError as exc:
-                    # try again next time; the per-name claims still keep rescans single
-                    logger.warning("rescan lease not renewed: %s", exc)
-                    continue
-                if not held:
-                    logger.warning("rescan lease lost to another replica; stopping this round")
-                    work.cancel()
-                    return
-
-        renewer = asyncio.create_task(renew())
-        try:
-            yield
-        except asyncio.CancelledError:
-            if renewer.done() and not renewer.cancelled():
-                work.uncancel()
-                raise LostLease() from None
-            raise
-        finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StorageError):
-                await renewer
 
     async def _check_due(self, report: RoundReport) -> None:
         slots = asyncio.Semaphore(self._concurrency)

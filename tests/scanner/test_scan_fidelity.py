@@ -18,6 +18,8 @@ from tests.support.registry import RunningRegistry
 from tests.support.swagger import validate_definition
 
 SITE = "usr/lib/python3/dist-packages"
+PIP_SITE = "usr/local/lib/python3.11/dist-packages"
+V3_HIGH = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"  # 7.5
 URLLIB3_EGG = f"{SITE}/urllib3-1.26.12.egg-info"
 STATUS = "\n".join(
     [
@@ -38,8 +40,10 @@ def debian_with_python_packages(*, keep_database: bool = True) -> list[Any]:
         )
         .add_file(f"{URLLIB3_EGG}/PKG-INFO", dist_info("urllib3", "1.26.12"))
     )
-    pip = LayerBuilder().add_file(
-        f"{SITE}/requests-2.31.0.dist-info/METADATA", dist_info("requests", "2.31.0")
+    pip = (
+        LayerBuilder()
+        .add_file(f"{SITE}/requests-2.31.0.dist-info/METADATA", dist_info("requests", "2.31.0"))
+        .add_file(f"{PIP_SITE}/urllib3-1.26.17.dist-info/METADATA", dist_info("urllib3", "1.26.17"))
     )
     layers = [base.build("gzip"), pip.build("gzip")]
     if not keep_database:
@@ -54,22 +58,13 @@ def push(registry: RunningRegistry, layers: list[Any]) -> PushedImage:
 FEED = [
     # Debian fixed urllib3's CVE in its own package; PyPI's advisory would call 1.26.12 affected
     osv("DEBIAN-CVE-2023-43804", "Debian:12", "python-urllib3", fixed="1.26.12-1+deb12u1"),
-    osv("GHSA-v845", "PyPI", "urllib3", fixed="1.26.17", cve="CVE-2023-43804", vector=CRITICAL),
-    # Debian's record of a glibc CVE carries an urgency but no CVSS; NVD's record has the score
-    {
-        **osv("DEBIAN-CVE-2024-2961", "Debian:12", "glibc", fixed=None),
-        "affected": [
-            {
-                "package": {"ecosystem": "Debian:12", "name": "glibc"},
-                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
-                "ecosystem_specific": {"urgency": "high"},
-            }
-        ],
-    },
+    osv("GHSA-v845", "PyPI", "urllib3", fixed="1.26.18", cve="CVE-2023-45803", vector=CRITICAL),
+    # Debian's record of a glibc CVE has no CVSS; NVD's record of the CVE has the score
+    osv("DEBIAN-CVE-2024-2961", "Debian:12", "glibc", fixed=None),
     {
         "id": "CVE-2024-2961",
         "modified": "2024-05-01T00:00:00Z",
-        "severity": [{"type": "CVSS_V3", "score": CRITICAL}],
+        "severity": [{"type": "CVSS_V3", "score": V3_HIGH}],
         "affected": [
             {
                 "ranges": [
@@ -108,12 +103,15 @@ async def test_debian_python_packages_are_matched_as_debian_packages(
 ) -> None:
     image = await scan(client, push(registry, debian_with_python_packages()).reference(registry))
     found = components(image)
-    assert {name: c["source"] for name, c in found.items()} == {
-        "libc6": "OS",
-        "python3-urllib3": "OS",
-        "requests": "PYTHON",
+    assert {(c["name"], c["version"], c["source"]) for c in image["scan"]["components"]} == {
+        ("libc6", "2.36-9+deb12u4", "OS"),
+        ("python3-urllib3", "1.26.12-1+deb12u1", "OS"),
+        ("requests", "2.31.0", "PYTHON"),
+        ("urllib3", "1.26.17", "PYTHON"),  # pip's own copy
     }
-    assert found["python3-urllib3"]["vulns"] == []  # fixed by Debian's package
+    assert found["python3-urllib3"]["vulns"] == []  # Debian's advisory: fixed in its package
+    assert [v["cve"] for v in found["urllib3"]["vulns"]] == ["CVE-2023-45803"]
+    assert found["urllib3"]["location"].startswith(PIP_SITE)
     assert found["libc6"]["architecture"] == "amd64"
     assert found["python3-urllib3"]["architecture"] == "all"
 
@@ -124,11 +122,15 @@ async def test_an_unscored_os_cve_gets_its_score_and_counts_everywhere(
     image = await scan(client, push(registry, debian_with_python_packages()).reference(registry))
     [vuln] = components(image)["libc6"]["vulns"]
     assert vuln["cve"] == "CVE-2024-2961"
-    assert (vuln["cvss"], vuln["scoreVersion"]) == (pytest.approx(9.8), "V3")
-    assert vuln["cvssV3"]["vector"] == CRITICAL
-    assert vuln["severity"] == "IMPORTANT_VULNERABILITY_SEVERITY"  # Debian's urgency "high"
-    assert image["topCvss"] == pytest.approx(9.8)
-    for query in ("CVSS:>9", "Severity:IMPORTANT_VULNERABILITY_SEVERITY", "Image Top CVSS:>9"):
+    assert (vuln["cvss"], vuln["scoreVersion"]) == (pytest.approx(7.5), "V3")
+    assert vuln["cvssV3"]["vector"] == V3_HIGH
+    assert vuln["severity"] == "IMPORTANT_VULNERABILITY_SEVERITY"
+    assert components(image)["libc6"]["topCvss"] == pytest.approx(7.5)
+    for query in (
+        "Component:libc6+CVSS:7.5",
+        "Component:libc6+Severity:IMPORTANT_VULNERABILITY_SEVERITY",
+        "Image Top CVSS:>9",  # pip's urllib3: critical
+    ):
         listed = await (await client.get("/v1/images", params={"query": query})).json()
         assert [i["id"] for i in listed["images"]] == [image["id"]], query
 
@@ -154,4 +156,9 @@ async def test_an_image_without_its_package_database_is_not_called_clean(
     image = await scan(client, push(registry, layers).reference(registry))
     assert image["scan"]["operatingSystem"] == "debian:12"
     assert "OS_CVES_UNAVAILABLE" in image["scan"]["notes"]
-    assert {c["name"] for c in image["scan"]["components"]} == {"urllib3", "requests"}
+    # the dpkg file lists went with the database: Debian's urllib3 copy is unowned now
+    assert {c["location"] for c in image["scan"]["components"]} == {
+        f"{URLLIB3_EGG}/PKG-INFO",
+        f"{SITE}/requests-2.31.0.dist-info/METADATA",
+        f"{PIP_SITE}/urllib3-1.26.17.dist-info/METADATA",
+    }

@@ -29,7 +29,7 @@ STATUS = "\n".join(
 ).encode()
 
 
-def debian_with_python_packages(*, keep_database: bool = True) -> list[Any]:
+def debian_with_python_packages(*, keep_database: bool = True, pip: bool = True) -> list[Any]:
     base = (
         LayerBuilder()
         .add_file("etc/os-release", DEBIAN_OS_RELEASE)
@@ -40,12 +40,12 @@ def debian_with_python_packages(*, keep_database: bool = True) -> list[Any]:
         )
         .add_file(f"{URLLIB3_EGG}/PKG-INFO", dist_info("urllib3", "1.26.12"))
     )
-    pip = (
+    installs = (
         LayerBuilder()
         .add_file(f"{SITE}/requests-2.31.0.dist-info/METADATA", dist_info("requests", "2.31.0"))
         .add_file(f"{PIP_SITE}/urllib3-1.26.17.dist-info/METADATA", dist_info("urllib3", "1.26.17"))
     )
-    layers = [base.build("gzip"), pip.build("gzip")]
+    layers = [base.build("gzip"), installs.build("gzip")] if pip else [base.build("gzip")]
     if not keep_database:
         layers.append(LayerBuilder().add_whiteout("var/lib/dpkg").build("gzip"))
     return layers
@@ -162,3 +162,13 @@ async def test_an_image_without_its_package_database_is_not_called_clean(
         f"{SITE}/requests-2.31.0.dist-info/METADATA",
         f"{PIP_SITE}/urllib3-1.26.17.dist-info/METADATA",
     }
+
+
+async def test_the_borrowed_score_is_the_image_top_cvss(
+    client: Any, registry: RunningRegistry
+) -> None:
+    layers = debian_with_python_packages(pip=False)
+    image = await scan(client, push(registry, layers).reference(registry))
+    assert image["topCvss"] == pytest.approx(7.5)
+    listed = await (await client.get("/v1/images", params={"query": "Image Top CVSS:7.5"})).json()
+    assert [i["id"] for i in listed["images"]] == [image["id"]]

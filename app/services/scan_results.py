@@ -112,9 +112,10 @@ def scan_notes(
     """Upstream's scan notes: what the result cannot vouch for."""
     notes = ["OS_UNAVAILABLE"] if inventory.os is None else []
     notes += feed_notes(keys, feed)
-    # a distribution whose packages are not matched, or whose package database is gone (an
-    # image that deleted it looks clean otherwise): no verdict about OS vulnerabilities
-    no_verdict = not os_packages_readable or not inventory.os_databases
+    # a distribution whose packages are not matched, or no OS package listed at all (the
+    # database is gone, damaged or empty; such an image would look clean): no verdict
+    listed = any(p.kind in OS_KINDS for p in inventory.packages)
+    no_verdict = not os_packages_readable or not listed
     if inventory.os is not None and no_verdict and "OS_CVES_UNAVAILABLE" not in notes:
         notes.append("OS_CVES_UNAVAILABLE")
     if partial or inventory.unreadable:

@@ -343,16 +343,21 @@ class ImageRepository:
             merged = documents.merge(doc, old)
             merged["_rev"] = token
             ops.append(ReplaceOne({"_id": digest, "_rev": old.get("_rev")}, merged))
-        await self._bulk(ops, timeout_ms)
+        if await self._bulk(ops, timeout_ms):
+            # every write took effect as we sent it: nothing to read back
+            inserts = sum(isinstance(op, InsertOne) for op in ops)
+            return inserts, len(ops) - inserts, {}
         after = await self._current(list(pending), {"_rev": 1}, timeout_ms)
         retry = {d: pending[d] for d, rev in written.items() if after.get(d, {}).get("_rev") != rev}
         inserted = sum(1 for d in written if d not in stored and d not in retry)
         updated = sum(1 for d in written if d in stored and d not in retry)
         return inserted, updated, retry
 
-    async def _bulk(self, ops: Sequence[InsertOne[Doc] | ReplaceOne[Doc]], timeout_ms: int) -> None:
+    async def _bulk(self, ops: Sequence[InsertOne[Doc] | ReplaceOne[Doc]], timeout_ms: int) -> bool:
+        """Write `ops`; True when each insert inserted and each replace matched its revision,
+        i.e. every document now holds what we sent."""
         try:
-            await guarded(
+            result = await guarded(
                 lambda: self._images.bulk_write(list(ops), ordered=False),
                 timeout_ms=timeout_ms,
                 write=True,
@@ -362,6 +367,9 @@ class ImageRepository:
             # A duplicate key means another writer inserted first: the revision check retries it.
             if not (isinstance(cause, BulkWriteError) and _only_duplicates(cause)):
                 raise
+            return False
+        inserts = sum(isinstance(op, InsertOne) for op in ops)
+        return result.inserted_count == inserts and result.matched_count == len(ops) - inserts
 
     async def _current(
         self, ids: list[str], projection: Mapping[str, int], timeout_ms: int

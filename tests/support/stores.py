@@ -6,7 +6,7 @@ from typing import Any
 
 from mongomock_motor import AsyncMongoMockClient
 from pymongo import InsertOne, ReplaceOne, UpdateOne
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 MONGOMOCK = "mongomock"
 NX = "nx-27017"
@@ -51,6 +51,14 @@ class _LimitedCursor:
         return None
 
 
+class _BulkResult:
+    """What the code reads of a BulkWriteResult."""
+
+    def __init__(self) -> None:
+        self.inserted_count = 0
+        self.matched_count = 0
+
+
 class _Collection:
     def __init__(self, collection: Any) -> None:
         self._collection = collection
@@ -71,24 +79,30 @@ class _Collection:
         kwargs.pop("batch_size", None)
         return _LimitedCursor(self._collection.find(*args, **kwargs))
 
-    async def bulk_write(self, requests: list[Any], ordered: bool = True) -> None:
+    async def bulk_write(self, requests: list[Any], ordered: bool = True) -> _BulkResult:
         # mongomock's bulk builder predates the `sort` option of ReplaceOne in pymongo 4.x.
-        for request in requests:
+        duplicates: list[dict[str, Any]] = []
+        result = _BulkResult()
+        for index, request in enumerate(requests):
             if isinstance(request, InsertOne):
                 try:
                     await self._collection.insert_one(request._doc)
+                    result.inserted_count += 1
                 except DuplicateKeyError:
-                    continue
-            elif isinstance(request, ReplaceOne):
-                await self._collection.replace_one(
-                    request._filter, request._doc, upsert=request._upsert
+                    duplicates.append({"index": index, "code": 11000, "errmsg": "duplicate"})
+            elif isinstance(request, ReplaceOne | UpdateOne):
+                write = (
+                    self._collection.replace_one
+                    if isinstance(request, ReplaceOne)
+                    else self._collection.update_one
                 )
-            elif isinstance(request, UpdateOne):
-                await self._collection.update_one(
-                    request._filter, request._doc, upsert=request._upsert
-                )
+                done = await write(request._filter, request._doc, upsert=request._upsert)
+                result.matched_count += done.matched_count
             else:
                 raise NotImplementedError(type(request).__name__)
+        if duplicates:  # as the driver reports them, after the other writes of an unordered bulk
+            raise BulkWriteError({"writeErrors": duplicates, "nInserted": result.inserted_count})
+        return result
 
     async def distinct(self, key: str, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("maxTimeMS", None)

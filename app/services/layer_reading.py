@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ class LayerReader:
     ) -> None:
         self._registry = registry
         self._analysis = analysis
+        self._scans_begun = itertools.count()
         self._limits = limits
         self._stats = stats
         self._cache: WeightedCache[str, LayerFindings] = WeightedCache(
@@ -46,12 +48,14 @@ class LayerReader:
         """Every layer's findings, in order; a few read at once (in worker processes, or in
         threads: inflating releases the GIL)."""
         slots = asyncio.Semaphore(self._limits.layers_at_once)
+        # layers of scans that began earlier get analysers first (see PrioritySlots)
+        priority = next(self._scans_begun)
 
         async def one(layer: Descriptor) -> LayerFindings:
             if layer.urls:
                 return LayerFindings(digest=layer.digest)
             async with slots:
-                return await self._layer(reference, layer, force=force)
+                return await self._layer(reference, layer, force=force, priority=priority)
 
         started = time.perf_counter()
         tasks = [asyncio.create_task(one(layer)) for layer in layers]
@@ -68,7 +72,7 @@ class LayerReader:
         return findings
 
     async def _layer(
-        self, reference: ImageReference, layer: Descriptor, *, force: bool
+        self, reference: ImageReference, layer: Descriptor, *, force: bool, priority: int
     ) -> LayerFindings:
         if not force:
             cached = self._cache.get(layer.digest)
@@ -77,7 +81,7 @@ class LayerReader:
                 return cached
         limits = self._limits.layers
         # a worker first: the blob is not opened until something can read it
-        async with self._analysis.reserve() as analyser:
+        async with self._analysis.reserve(priority) as analyser:
             started = time.perf_counter()
             async with self._registry.open_blob(
                 reference, layer, max_bytes=limits.max_compressed_bytes

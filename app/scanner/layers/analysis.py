@@ -42,7 +42,9 @@ class LayerAnalyser(Protocol):
 class LayerAnalysis(LayerAnalyser, Protocol):
     """A bounded place to analyse layers; `reserve` waits for room for one layer."""
 
-    def reserve(self) -> AbstractAsyncContextManager[LayerAnalyser]: ...
+    def reserve(self, priority: float = 0.0) -> AbstractAsyncContextManager[LayerAnalyser]:
+        """Room for one layer; a lower `priority` number is served first."""
+        ...
 
     async def close(self) -> None:
         """Stop what it started (worker processes); no layer may be analysed afterwards."""
@@ -61,7 +63,7 @@ class InThread:
     """
 
     @asynccontextmanager
-    async def reserve(self) -> AsyncIterator[LayerAnalyser]:
+    async def reserve(self, priority: float = 0.0) -> AsyncIterator[LayerAnalyser]:
         yield self
 
     async def close(self) -> None:

@@ -11,6 +11,7 @@ from app.scanner.layers.analysis import LayerAnalyser
 from app.scanner.layers.findings import Compression, LayerFindings
 from app.scanner.layers.limits import LayerLimits
 from app.scanner.layers.workers.process import WorkerProcess
+from app.scanner.layers.workers.slots import PrioritySlots
 
 
 class WorkerPool:
@@ -25,7 +26,7 @@ class WorkerPool:
         if size < 1:
             raise ValueError(f"a worker pool needs at least one worker, not {size}")
         self.size = size
-        self._slots = asyncio.Semaphore(size)
+        self._slots = PrioritySlots(size)
         self._idle: list[WorkerProcess] = []
         self._workers: set[WorkerProcess] = set()  # started and not yet reaped
         self._reaping: set[asyncio.Task[None]] = set()
@@ -42,14 +43,18 @@ class WorkerPool:
         return {"layer_workers_started": self._started, "layer_workers_lost": self._lost}
 
     @contextlib.asynccontextmanager
-    async def reserve(self) -> AsyncIterator[LayerAnalyser]:
-        """A worker of its own for one layer; waits while every worker is busy."""
-        async with self._slots:
+    async def reserve(self, priority: float = 0.0) -> AsyncIterator[LayerAnalyser]:
+        """A worker of its own for one layer; waits while every worker is busy, behind the
+        waiters with a lower `priority` number (the layers of scans that started earlier)."""
+        await self._slots.acquire(priority)
+        try:
             worker = await self._take()
             try:
                 yield worker
             finally:
                 self._give_back(worker)
+        finally:
+            self._slots.release()
 
     async def analyse(
         self,

@@ -27,13 +27,20 @@ from app.scanner.layers.parsers import parse_file
 from app.scanner.layers.parsers.go_buildinfo import NOT_GO, read_go_binary
 from app.scanner.layers.parsers.java_archive import read_java_archive
 from app.scanner.layers.paths import classify, link_target, normalize_path, whiteout
+from app.scanner.layers.tar_headers import decode_header
 
 _DESCRIPTION = {"gzip": "gzip", "zstd": "zstd", "none": "uncompressed tar"}
 _ANY_EXECUTE_BIT = 0o111
 
 
 class _StrictTarInfo(tarfile.TarInfo):
-    """Refuses a damaged header mid-archive, where tarfile would quietly end the archive."""
+    """Refuses a damaged header mid-archive, where tarfile would quietly end the archive;
+    decodes plain headers faster (same result: see tar_headers)."""
+
+    @classmethod
+    def frombuf(cls, buf: bytes | bytearray, encoding: str, errors: str) -> _StrictTarInfo:
+        decoded = decode_header(cls, bytes(buf), encoding, errors)
+        return decoded if decoded is not None else super().frombuf(buf, encoding, errors)
 
     @classmethod
     def fromtarfile(cls, tarfile_: tarfile.TarFile) -> _StrictTarInfo:

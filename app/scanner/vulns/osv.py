@@ -131,8 +131,9 @@ def parse_record(record: Mapping[str, Any]) -> list[Advisory]:
 
 def cve_scores(record: Mapping[str, Any]) -> list[CveScore]:
     """The CVSS vectors of a record (top level, else its first affected entry that has some)
-    for each CVE it is about: its id when that is a CVE id, and its CVE aliases. None for a
-    withdrawn record or one without a CVSS vector.
+    for each CVE it is about: the one `primary_cve` names (its id, an id such as
+    UBUNTU-CVE-2024-1, its only upstream CVE) and its CVE aliases. None for a withdrawn record
+    or one without a CVSS vector.
 
     Raises:
         OsvError: fields of the wrong shape.
@@ -148,9 +149,11 @@ def cve_scores(record: Mapping[str, Any]) -> list[CveScore]:
             vectors = _vectors(_list(entry, "severity"))
     if not any(vectors.values()):
         return []
-    aliases = [a for a in _list(record, "aliases") if isinstance(a, str) and _CVE_RE.fullmatch(a)]
-    cves = [osv_id] if _CVE_RE.fullmatch(osv_id) else []
-    cves += [a for a in aliases if a not in cves]
+    aliases = [a for a in _list(record, "aliases") if isinstance(a, str)]
+    # the CVE the record is about (its id, or e.g. UBUNTU-CVE-2024-1's), then its CVE aliases
+    about = primary_cve(osv_id, aliases, _list(record, "upstream"))
+    cves = [about] if _CVE_RE.fullmatch(about) else []
+    cves += [a for a in aliases if _CVE_RE.fullmatch(a) and a not in cves]
     rank = 0 if cves[:1] == [osv_id] else 1 if osv_id.startswith("GHSA-") else 2
     ecosystems = sorted(record_ecosystems(record))
     return [

@@ -497,6 +497,21 @@ def test_cve_scores_come_from_the_records_that_have_vectors() -> None:
         ["PyPI"],
     )
     assert cve_scores(debian) == []  # nothing to lend
+    ubuntu = record(
+        pkg("Ubuntu:22.04:LTS", "x", intro("0")),
+        osv_id="UBUNTU-CVE-2024-9",
+        upstream=["CVE-2024-9"],
+        severity=[{"type": "Ubuntu", "score": "medium"}, {"type": "CVSS_V3", "score": V3_HIGH}],
+    )
+    [other] = cve_scores(ubuntu)
+    assert (other["cve"], other["rank"], other["cvss_vectors"]["v3"]) == ("CVE-2024-9", 2, V3_HIGH)
+    notice = record(
+        pkg("Ubuntu:22.04:LTS", "x", intro("0")),
+        osv_id="USN-1-1",
+        upstream=["CVE-2024-1", "CVE-2024-2"],
+        severity=[{"type": "CVSS_V3", "score": V3_HIGH}],
+    )
+    assert cve_scores(notice) == []  # a notice about several CVEs scores none of them
     assert cve_scores({**nvd, "withdrawn": "2024-01-01T00:00:00Z"}) == []
 
 

@@ -153,3 +153,25 @@ def render_concurrent(concurrent: dict[str, Any], images: dict[str, Any]) -> lis
             f"{fmt_rounds(side['one_by_one'])}; {fmt_rounds(side['at_once'])} | {shares} |"
         )
     return lines
+
+
+def concurrency_bound(
+    concurrent: dict[str, Any], busy: float, *, cores: int, count: int
+) -> list[str]:
+    """What the concurrent table means: against the threads' one-by-one sum (how scans ran
+    before the worker processes), and the least ratio this machine allows."""
+    if "workers" not in concurrent or "threads" not in concurrent:
+        return []
+    at_once = median(concurrent["workers"]["at_once"])
+    before = median(concurrent["threads"]["one_by_one"])
+    return [
+        "",
+        f"With worker processes, the {count} scans at "
+        f"once take {fmt_s(at_once)}: {at_once / before:.2f}× the threads' one-by-one sum "
+        f"({fmt_s(before)}), which is how scans ran before the worker processes. Against their "
+        "own one-by-one sum the gain is smaller, because one cold scan alone already reads its "
+        f"layers in both workers: during it the machine is {busy / cores:.0%} busy (server with "
+        f"its workers, registry, store and bench in the cold-scan row above, of {cores} cores). "
+        "Four scans at once need the same CPU seconds, so on this machine no schedule can take "
+        f"them below about {busy / cores:.2f}× their one-by-one sum; more cores lower that bound.",
+    ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from bench.common import median
 from bench.scan import MB, MiB
-from bench.scan.concurrent import render_concurrent
+from bench.scan.concurrent import concurrency_bound, render_concurrent
 from bench.scan.report_findings import cpu_share, findings, fmt_rounds, fmt_s, render_profile
 from bench.scan.server import ALL_LAYERS
 
@@ -128,6 +128,10 @@ def render(results: dict[str, Any]) -> str:
     ]
     if results.get("concurrent"):
         lines += render_concurrent(results["concurrent"], results["concurrent_images"])
+        busy = sum(cpu_share(sides["cold"], p) for p in ("server", "registry", "store", "bench"))
+        count = len(results["concurrent_images"]["names"])
+        cores = results["concurrent"]["workers"]["cores"]
+        lines += concurrency_bound(results["concurrent"], busy, cores=cores, count=count)
     lines += [
         "",
         "Per layer, medians of the rounds (ours: the server's own `layer … read in` log line, "

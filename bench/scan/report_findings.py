@@ -57,7 +57,7 @@ def findings(
         "MiB without the search copies and the scanner's record); one `find_one` of it with "
         f"our projection costs nx-27017 {fmt_s(stored['find_one_s'])} (it decodes whole documents "
         "in Python), and a scan touches it several times (the upsert reads the current "
-        "document, writes, re-reads its revision; the answer reads it back). The warm scan "
+        "document and writes it; the answer reads it back). The warm scan "
         f"({fmt_s(med['warm'])}; store {warm_store:.2f} of a core) is mostly that read-back.",
         f"- **Memory.** A fresh server grew by {growth[0]:.1f} MiB during its first cold scan, "
         f"against a largest layer of {largest['compressed'] / MiB:.1f} MiB compressed and "

@@ -58,7 +58,9 @@ async def test_the_periodic_sync_runs_in_one_replica_and_every_replica_reports_i
     synced = settings.with_overrides(
         vulndb_url=str(server.make_url("")).rstrip("/"),
         vulndb_ecosystems=("Debian", "PyPI"),
-        vulndb_sync_interval_s=3600.0,
+        # short, so that a replica that lost the race to the sync reads its outcome soon
+        # (the status is read again every quarter interval, at most every 30 s)
+        vulndb_sync_interval_s=2.0,
     )
     first = await app_client(synced, db)
     await first.server.app[IMAGES].upsert([scanned_image()])
@@ -73,11 +75,10 @@ async def test_the_periodic_sync_runs_in_one_replica_and_every_replica_reports_i
 
     await eventually(lambda: reported(first))
     await eventually(lambda: reported(second))
-    # each replica ran a round before it read the outcome back: one sync between them
-    assert [(asked.ecosystem, asked.status) for asked in served.asked] == [
-        ("Debian", 200),
-        ("PyPI", 200),
-    ]
+    # one download between the two replicas; any later round only asked whether it changed
+    asked = [(asked.ecosystem, asked.status) for asked in served.asked]
+    assert asked[:2] == [("Debian", 200), ("PyPI", 200)]
+    assert {status for _, status in asked[2:]} <= {304}
     text = await metrics(second)
     assert (
         sample(text, "image_service_vulndb_sync_outcome", ecosystem="PyPI", outcome="failed") == 0

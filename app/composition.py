@@ -18,6 +18,7 @@ from app.services.rematching import Rematcher
 from app.services.scan_model import ScanLimits
 from app.services.vuln_matching import VulnerabilityMatcher
 from schemas.image import normalize_image
+from storage.cve_sightings import CveSightingRepository
 from storage.images import ImageRepository
 from storage.roles import RoleRepository
 from storage.tokens import TokenRepository
@@ -47,7 +48,11 @@ def build_access(db: Database, settings: Settings) -> AccessService:
 
 
 def build_matcher(db: Database, settings: Settings) -> VulnerabilityMatcher:
-    return VulnerabilityMatcher(VulnerabilityRepository(db, max_time_ms=settings.query_timeout_ms))
+    timeout_ms = settings.query_timeout_ms
+    return VulnerabilityMatcher(
+        VulnerabilityRepository(db, max_time_ms=timeout_ms),
+        CveSightingRepository(db, max_time_ms=timeout_ms),
+    )
 
 
 async def rematch_stored_images(db: Database, settings: Settings) -> int:

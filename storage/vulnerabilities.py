@@ -1,6 +1,5 @@
 """The vulnerability feed as stored: advisories by ecosystem and package (`vulnerabilities`),
-CVSS vectors by CVE from every record that has them (`cve_scores`), the feed state, and when
-each CVE was first seen in any image (`cve_first_seen`).
+CVSS vectors by CVE from every record that has them (`cve_scores`), and the feed state.
 
 The advisories and score rows live in one generation of their two collections at a time: the
 one the feed record names. An import (begin_import … set_feed) fills a new generation, a copy
@@ -16,30 +15,33 @@ a new collection renamed over the old one, dropTarget, would do).
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from pymongo import ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from storage.errors import StorageError
+from storage.feed_collections import (
+    BATCH,
+    IMPORT_TIME_MS,
+    content_hash,
+    copy_collection,
+    delete_unseen,
+    summarize,
+    write_changed,
+)
 from storage.mongo import (
     ADVISORY_INDEXES,
-    CVE_FIRST_SEEN,
     CVE_SCORES,
     SCORE_INDEXES,
     VULNDB_STATE,
     VULNERABILITIES,
-    deadline_after,
-    delete_by_ids,
     guarded,
-    translated_errors,
 )
 
 Doc = dict[str, Any]
@@ -48,10 +50,6 @@ FEED_ID = "feed"
 # In VULNDB_STATE beside the feed record: the last generation number handed out (`last`) and
 # the generations that may still have collections (`live`).
 GENERATIONS_ID = "generations"
-_BATCH = 500  # documents per bulk write, ids per `$in`
-# Imports scan and write the whole collection; a lookup's limit would be too tight for that.
-_IMPORT_TIME_MS = 600_000
-_MASK = (1 << 256) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +105,11 @@ def score_id(doc: Mapping[str, Any]) -> str:
 NO_ECOSYSTEM = ""
 
 
-def content_hash(doc: Mapping[str, Any]) -> str:
-    """A digest of an advisory's content (its id and hash fields aside)."""
-    body = {k: v for k, v in doc.items() if k not in ("_id", "hash")}
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
 class VulnerabilityRepository:
     """Advisories keyed by (ecosystem, package, OSV id), each with a content hash."""
 
     def __init__(self, db: AsyncDatabase[Doc], *, max_time_ms: int) -> None:
         self._db = db
-        self._first_seen: AsyncCollection[Doc] = db[CVE_FIRST_SEEN]
         self._state: AsyncCollection[Doc] = db[VULNDB_STATE]
         self._max_time_ms = max_time_ms
         self._staging: _Staging | None = None
@@ -150,8 +141,8 @@ class VulnerabilityRepository:
         found: list[Doc] = []
         names = sorted(set(packages))
         vulns, _ = self._collections(await self._in_force())
-        for start in range(0, len(names), _BATCH):
-            chunk = names[start : start + _BATCH]
+        for start in range(0, len(names), BATCH):
+            chunk = names[start : start + BATCH]
             flt = {"ecosystem": {"$in": list(ecosystems)}, "package": {"$in": chunk}}
 
             async def run(flt: Doc = flt) -> list[Doc]:
@@ -167,8 +158,8 @@ class VulnerabilityRepository:
         best: dict[str, Doc] = {}
         wanted = sorted(set(cves))
         _, scores = self._collections(await self._in_force())
-        for start in range(0, len(wanted), _BATCH):
-            flt = {"cve": {"$in": wanted[start : start + _BATCH]}}
+        for start in range(0, len(wanted), BATCH):
+            flt = {"cve": {"$in": wanted[start : start + BATCH]}}
 
             async def run(flt: Doc = flt) -> list[Doc]:
                 cursor = scores.find(flt, {"hash": 0}, max_time_ms=self._max_time_ms)
@@ -179,30 +170,6 @@ class VulnerabilityRepository:
                 if kept is None or (row["rank"], row["osv_id"]) < (kept["rank"], kept["osv_id"]):
                     best[row["cve"]] = row
         return best
-
-    async def first_seen(self, cves: Iterable[str], *, now: datetime) -> dict[str, datetime]:
-        """When each CVE was first seen in any image: recorded as `now` for those never seen."""
-        wanted = sorted(set(cves))
-        seen: dict[str, datetime] = {}
-        for start in range(0, len(wanted), _BATCH):
-            chunk = wanted[start : start + _BATCH]
-            ops = [UpdateOne({"_id": c}, {"$setOnInsert": {"at": now}}, upsert=True) for c in chunk]
-            await guarded(
-                lambda ops=ops: self._first_seen.bulk_write(ops, ordered=False),  # type: ignore[misc]
-                timeout_ms=self._max_time_ms,
-                write=True,
-            )
-
-            async def run(chunk: list[str] = chunk) -> list[Doc]:
-                cursor = self._first_seen.find(
-                    {"_id": {"$in": chunk}}, max_time_ms=self._max_time_ms
-                )
-                return [doc async for doc in cursor]
-
-            for doc in await guarded(run, timeout_ms=self._max_time_ms):
-                stamp: datetime = doc["at"]
-                seen[doc["_id"]] = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp
-        return seen
 
     async def apply_scores(
         self, rows: Iterable[Mapping[str, Any]], ecosystems: Iterable[str]
@@ -219,8 +186,8 @@ class VulnerabilityRepository:
                 stored = {**row, "_id": score_id(row)}
                 stored["hash"] = content_hash(stored)
                 batch[stored["_id"]] = stored
-            if batch and (row is None or len(batch) >= _BATCH):
-                counts = await self._write(target, batch)
+            if batch and (row is None or len(batch) >= BATCH):
+                counts = await write_changed(target, batch)
                 totals = [t + c for t, c in zip(totals, counts, strict=True)]
                 seen.update(batch)
                 batch = {}
@@ -229,7 +196,7 @@ class VulnerabilityRepository:
         def gone(doc: Doc) -> bool:
             return set(doc.get("ecosystems") or [NO_ECOSYSTEM]) <= covered
 
-        deleted = await self._delete_unseen(target, {}, seen, also=gone)
+        deleted = await delete_unseen(target, {}, seen, also=gone)
         return ImportCounts(totals[0], totals[1], totals[2], deleted)
 
     async def apply_import(
@@ -252,12 +219,12 @@ class VulnerabilityRepository:
             stored["hash"] = content_hash(stored)
             batch[stored["_id"]] = stored
             covered.add(stored["ecosystem"])
-            if len(batch) >= _BATCH:
-                ins, upd, same = await self._write(target, batch)
+            if len(batch) >= BATCH:
+                ins, upd, same = await write_changed(target, batch)
                 inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
                 seen.update(batch)
                 batch = {}
-        ins, upd, same = await self._write(target, batch)
+        ins, upd, same = await write_changed(target, batch)
         inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
         seen.update(batch)
         covered.update(ecosystems)
@@ -291,10 +258,10 @@ class VulnerabilityRepository:
             sources, targets, (ADVISORY_INDEXES, SCORE_INDEXES), strict=True
         ):
             # empty unless a crashed import left it behind under a lost counter
-            await guarded(target.drop, timeout_ms=_IMPORT_TIME_MS, write=True)
+            await guarded(target.drop, timeout_ms=IMPORT_TIME_MS, write=True)
             create = functools.partial(target.create_indexes, indexes)
-            await guarded(create, timeout_ms=_IMPORT_TIME_MS, write=True)
-            await _copy(source, target)
+            await guarded(create, timeout_ms=IMPORT_TIME_MS, write=True)
+            await copy_collection(source, target)
         self._staging = _Staging(generation, base)
 
     async def abort_import(self) -> None:
@@ -313,7 +280,7 @@ class VulnerabilityRepository:
         """
         staging, self._staging = self._staging, None
         generation = staging.generation if staging else await self._in_force()
-        version, counts = await self._summarize(*self._collections(generation))
+        version, counts = await summarize(*self._collections(generation))
         state = FeedState(version=version, imported_at=imported_at, ecosystems=counts)
         doc = {
             "_id": FEED_ID,
@@ -402,7 +369,7 @@ class VulnerabilityRepository:
         chosen = [g for g in live if (g in which if isinstance(which, set) else which(g))]
         for generation in chosen:
             for collection in self._collections(generation):
-                await guarded(collection.drop, timeout_ms=_IMPORT_TIME_MS, write=True)
+                await guarded(collection.drop, timeout_ms=IMPORT_TIME_MS, write=True)
         if chosen:
             await guarded(
                 lambda: self._state.update_one(
@@ -412,100 +379,9 @@ class VulnerabilityRepository:
                 write=True,
             )
 
-    async def _write(
-        self, collection: AsyncCollection[Doc], batch: dict[str, Doc]
-    ) -> tuple[int, int, int]:
-        """Upsert the documents whose hash changed; returns (inserted, updated, unchanged)."""
-        if not batch:
-            return 0, 0, 0
-        ids = list(batch)
-
-        async def current() -> dict[str, str]:
-            cursor = collection.find(
-                {"_id": {"$in": ids}}, {"hash": 1}, max_time_ms=_IMPORT_TIME_MS
-            )
-            return {doc["_id"]: doc.get("hash", "") async for doc in cursor}
-
-        hashes = await guarded(current, timeout_ms=_IMPORT_TIME_MS)
-        changed = [doc for i, doc in batch.items() if hashes.get(i) != doc["hash"]]
-        if changed:
-            ops = [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in changed]
-            await guarded(
-                lambda: collection.bulk_write(ops, ordered=False),
-                timeout_ms=_IMPORT_TIME_MS,
-                write=True,
-            )
-        inserted = sum(1 for doc in changed if doc["_id"] not in hashes)
-        return inserted, len(changed) - inserted, len(batch) - len(changed)
-
     async def _delete_missing(
         self, vulns: AsyncCollection[Doc], covered: set[str], seen: set[str]
     ) -> int:
         if not covered:
             return 0
-        return await self._delete_unseen(vulns, {"ecosystem": {"$in": sorted(covered)}}, seen)
-
-    async def _delete_unseen(
-        self,
-        collection: AsyncCollection[Doc],
-        flt: Doc,
-        seen: set[str],
-        *,
-        also: Callable[[Doc], bool] = lambda _: True,
-    ) -> int:
-        """Delete the documents matching `flt` (and `also`, given `_id` and `ecosystems`)
-        whose id is not in `seen`."""
-
-        async def stale() -> list[str]:
-            cursor = collection.find(flt, {"ecosystems": 1}, max_time_ms=_IMPORT_TIME_MS)
-            return [doc["_id"] async for doc in cursor if doc["_id"] not in seen and also(doc)]
-
-        ids = await guarded(stale, timeout_ms=_IMPORT_TIME_MS)
-        return await delete_by_ids(collection, ids, batch=_BATCH, timeout_ms=_IMPORT_TIME_MS)
-
-    async def _summarize(
-        self, vulns: AsyncCollection[Doc], scores: AsyncCollection[Doc]
-    ) -> tuple[str, dict[str, int]]:
-        """The feed version and per-ecosystem counts, from one pass over the advisories and
-        one over the score rows.
-
-        The version sums a digest per (id, hash) pair: the order documents come in does not
-        matter, and nothing is sorted or held in memory.
-        """
-        total = 0
-        counts: dict[str, int] = {}
-        for collection in (vulns, scores):
-            cursor = collection.find(
-                {}, {"hash": 1, "ecosystem": 1}, batch_size=2000, max_time_ms=_IMPORT_TIME_MS
-            )
-            try:
-                async with translated_errors(
-                    until=deadline_after(_IMPORT_TIME_MS), timeout_ms=_IMPORT_TIME_MS
-                ):
-                    async for doc in cursor:
-                        pair = f"{doc['_id']}\0{doc.get('hash', '')}".encode()
-                        total = (total + int.from_bytes(hashlib.sha256(pair).digest())) & _MASK
-                        if collection is vulns:
-                            counts[doc["ecosystem"]] = counts.get(doc["ecosystem"], 0) + 1
-            finally:
-                await cursor.close()
-        return f"{total:064x}", counts
-
-
-async def _copy(source: AsyncCollection[Doc], target: AsyncCollection[Doc]) -> None:
-    """Every document of `source` inserted into `target`, a batch at a time."""
-    cursor = source.find({}, batch_size=2000, max_time_ms=_IMPORT_TIME_MS)
-    batch: list[Doc] = []
-    try:
-        async with translated_errors(
-            until=deadline_after(_IMPORT_TIME_MS), timeout_ms=_IMPORT_TIME_MS
-        ):
-            async for doc in cursor:
-                batch.append(doc)
-                if len(batch) >= _BATCH:
-                    await target.insert_many(batch, ordered=False)
-                    batch = []
-            if batch:
-                await target.insert_many(batch, ordered=False)
-    finally:
-        await cursor.close()
+        return await delete_unseen(vulns, {"ecosystem": {"$in": sorted(covered)}}, seen)

@@ -17,6 +17,7 @@ from app.scanner.vulns.lookup import (
 from app.scanner.vulns.matching import parse_version
 from app.scanner.vulns.osv import format_utc
 from app.services.scan_results import ComponentMatch, Feed, PackageKey
+from storage.cve_sightings import CveSightingRepository
 from storage.vulnerabilities import VulnerabilityRepository
 
 # How long a replica trusts its idea of the feed version before asking the database again.
@@ -27,11 +28,13 @@ class VulnerabilityMatcher:
     def __init__(
         self,
         repo: VulnerabilityRepository,
+        sightings: CveSightingRepository,
         *,
         feed_ttl_s: float = FEED_TTL_S,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._repo = repo
+        self._sightings = sightings
         self._feed_ttl_s = feed_ttl_s
         self._clock = clock
         self._feed: tuple[float, Feed] | None = None
@@ -61,7 +64,7 @@ class VulnerabilityMatcher:
         cves = {vuln["cve"] for vulns in found for vuln in vulns}
         if not cves:
             return
-        first = await self._repo.first_seen(cves, now=now)
+        first = await self._sightings.first_seen(cves, now=now)
         for vulns in found:
             for vuln in vulns:
                 if vuln["cve"] in first:

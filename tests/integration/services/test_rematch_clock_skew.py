@@ -14,6 +14,7 @@ from app.config import Settings
 from app.services.rematching import Rematcher
 from app.services.vuln_matching import VulnerabilityMatcher
 from schemas.image import normalize_image
+from storage.cve_sightings import CveSightingRepository
 from storage.vulnerabilities import VulnerabilityRepository
 
 DIGEST = "sha256:" + "ab" * 32
@@ -35,7 +36,7 @@ async def setup(db: Any, scanned: datetime, *, count: int = 1) -> tuple[Rematche
     rematcher = Rematcher(
         images=images,
         repo=repo,
-        matcher=VulnerabilityMatcher(vulns),
+        matcher=VulnerabilityMatcher(vulns, CveSightingRepository(db, max_time_ms=5000)),
         normalize=normalize_image,
         clock=lambda: datetime.now(UTC) - SKEW,
     )

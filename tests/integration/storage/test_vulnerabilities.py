@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from storage.cve_sightings import CveSightingRepository
 from storage.mongo import ensure_indexes
 from storage.vulnerabilities import FeedChanged, ImportCounts, VulnerabilityRepository
 
@@ -245,6 +246,6 @@ async def test_scores_prefer_the_cves_own_record_and_follow_imports(db: Any) -> 
 
 
 async def test_first_seen_is_kept_from_the_first_sighting(db: Any) -> None:
-    vulns = repo(db)
-    assert await vulns.first_seen(["CVE-1", "CVE-2"], now=T1) == {"CVE-1": T1, "CVE-2": T1}
-    assert await vulns.first_seen(["CVE-2", "CVE-3"], now=T2) == {"CVE-2": T1, "CVE-3": T2}
+    sightings = CveSightingRepository(db, max_time_ms=5000)
+    assert await sightings.first_seen(["CVE-1", "CVE-2"], now=T1) == {"CVE-1": T1, "CVE-2": T1}
+    assert await sightings.first_seen(["CVE-2", "CVE-3"], now=T2) == {"CVE-2": T1, "CVE-3": T2}

@@ -10,6 +10,7 @@ import random
 from app.services.feed_schedule import ScheduledFeedSync
 from app.services.feed_status import FeedStatus
 from app.workers.rescan import poll_period_s
+from app.workers.rounds import logged_round
 from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -31,14 +32,7 @@ async def run_feed_loop(
         await asyncio.sleep(random.uniform(0, min(period, _FIRST_JITTER_S)))  # noqa: S311
     while True:
         if scheduled is not None:
-            try:
-                await scheduled.run_round()
-            except asyncio.CancelledError:
-                raise
-            except StorageError as exc:  # a busy or absent store: the next round tries again
-                logger.warning("feed sync round failed: %s", exc)
-            except Exception:
-                logger.exception("feed sync round failed")
+            await logged_round(scheduled.run_round, "feed sync round", logger)
         try:
             await status.refresh()
         except StorageError as exc:

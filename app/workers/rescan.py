@@ -7,7 +7,7 @@ import logging
 import random
 
 from app.services.rescan import RescanService
-from storage.errors import StorageError
+from app.workers.rounds import logged_round
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +27,5 @@ async def run_rescans(service: RescanService, *, interval_s: float) -> None:
     # replicas started together must not poll in lockstep
     await asyncio.sleep(random.uniform(0, period))  # noqa: S311
     while True:
-        try:
-            await service.run_round()
-        except asyncio.CancelledError:
-            raise
-        except StorageError as exc:  # a busy or absent store: the next round tries again
-            logger.warning("rescan round failed: %s", exc)
-        except Exception:
-            logger.exception("rescan round failed")
+        await logged_round(service.run_round, "rescan round", logger)
         await asyncio.sleep(period * random.uniform(1 - _JITTER, 1 + _JITTER))  # noqa: S311

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.admission import AdmissionCollector, Budget, Cost
 from app.config import Settings
+from app.console.serving import setup_console
 from app.cors import setup_cors
 from app.feed_resources import feed_ctx
 from app.hardening import PARSER_LIMITS
@@ -42,6 +43,7 @@ def create_app(
     pipeline = Pipeline(app, app[METRICS], cors_origins=cors_origins)
     add_routes(pipeline, _admission(app, settings))
     setup_openapi(app, pipeline)
+    setup_console(pipeline)
     pipeline.add_fallback()  # last: it answers whatever no route before it does
     return app
 

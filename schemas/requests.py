@@ -107,11 +107,20 @@ _CURSOR = (
 )
 
 
+_SCAN_SUMMARY = (
+    "extension: each image also gets `scanSummary` (OS, scan time, top CVSS, distinct CVEs by "
+    "severity), as the console's image table shows"
+)
+
+
 class ListImagesParams(RawQueryParams):
-    """GET /v1/images: RawQuery plus our keyset cursor (an extension). Loads to the
-    RawQueryParams dict plus ``{"cursor": str | None}``."""
+    """GET /v1/images: RawQuery plus our keyset cursor and scan summary (extensions). Loads to
+    the RawQueryParams dict plus ``{"cursor": str | None, "scan_summary": bool}``."""
 
     cursor = QueryString(data_key="pagination.cursor", load_default=None, metadata=_doc(_CURSOR))
+    scan_summary = QueryBool(
+        data_key="scanSummary", load_default=False, metadata=_doc(_SCAN_SUMMARY)
+    )
 
 
 class DeleteImagesParams(QuerySchema):

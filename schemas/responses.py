@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from schemas import enums
-from schemas.base import Enum, Int32, Message, ProtoBool, ProtoString, Repeated, Timestamp, UInt32
+from schemas.base import (
+    Enum,
+    Float32,
+    Int32,
+    Message,
+    ProtoBool,
+    ProtoString,
+    Repeated,
+    Timestamp,
+    UInt32,
+)
 from schemas.errors import RpcStatus
 from schemas.image import ImageSchema, ListImageSchema
 from schemas.message import ProtoSchema
@@ -25,8 +35,35 @@ class ListImagesResponse(ProtoSchema):
     images = Repeated(Message(ListImageSchema))
 
 
-class ListImagesPage(ListImagesResponse):
+class CvesBySeverity(ProtoSchema):
+    """Distinct CVEs of an image by severity, each counted once at its highest."""
+
+    critical = Int32()
+    important = Int32()
+    moderate = Int32()
+    low = Int32()
+    unknown = Int32()
+
+
+class ScanSummary(ProtoSchema):
+    """Extension of a ListImage, with ``scanSummary=true``: what the console's table shows."""
+
+    operatingSystem = ProtoString()
+    scanTime = Timestamp()
+    topCvss = Float32()
+    cvesBySeverity = Message(CvesBySeverity)
+
+
+class ListImageWithSummary(ListImageSchema):
+    """storage.ListImage plus ``scanSummary`` when asked for."""
+
+    scanSummary = Message(ScanSummary)
+
+
+class ListImagesPage(ProtoSchema):
     """v1.ListImagesResponse plus ``nextCursor`` (an extension), present when the page is full."""
+
+    images = Repeated(Message(ListImageWithSummary))
 
     nextCursor = ProtoString(
         metadata={

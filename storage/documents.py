@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from storage.query import build_search_doc
+from storage.query.enums import VULNERABILITY_SEVERITY
 from storage.query.search_keys import LAYOUT, LAYOUT_VERSION
 from storage.query.sort_keys import SORT, build_sort_doc
 
@@ -17,7 +18,11 @@ from storage.query.sort_keys import SORT, build_sort_doc
 # `_scanner` is what our scanner recorded to re-match the scan without the registry.
 SCAN_DERIVED = ("components", "cves", "fixableCves", "topCvss", "riskScore", "_scanner")
 # Internal fields that never leave storage.
-INTERNAL = ("_search", SORT, LAYOUT, "_rev", "_scanner")
+INTERNAL = ("_search", SORT, LAYOUT, "_rev", "_scanner", "_severities")
+# `_severities`: the image's distinct CVEs counted by their highest severity, for list pages.
+SEVERITIES = "_severities"
+# Its keys, by VulnerabilitySeverity number.
+SEVERITY_KEYS = {0: "unknown", 1: "low", 2: "moderate", 3: "important", 4: "critical"}
 
 
 def fill_scan_stats(doc: dict[str, Any]) -> None:
@@ -131,9 +136,26 @@ def derive(doc: dict[str, Any]) -> dict[str, Any]:
     """(Re)build what is derived from the image to search and sort it, in the current layout
     (mutates and returns the document)."""
     doc["_search"] = build_search_doc(doc)
+    doc[SEVERITIES] = severity_counts(doc)
     doc[SORT] = build_sort_doc(doc)
     doc[LAYOUT] = LAYOUT_VERSION
     return doc
+
+
+def severity_counts(doc: Mapping[str, Any]) -> dict[str, int]:
+    """How many distinct CVEs of the image's scan have each severity (a CVE listed under
+    several components counts once, at its highest)."""
+    highest: dict[str, int] = {}
+    for component in (doc.get("scan") or {}).get("components") or []:
+        for vuln in component.get("vulns") or []:
+            number = VULNERABILITY_SEVERITY.number(vuln.get("severity")) or 0
+            cve = vuln.get("cve", "")
+            if number > highest.get(cve, -1):
+                highest[cve] = number
+    counts = dict.fromkeys(SEVERITY_KEYS.values(), 0)
+    for number in highest.values():
+        counts[SEVERITY_KEYS[number]] += 1
+    return counts
 
 
 def merge_names(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -40,8 +40,16 @@ LIST_FIELDS: Mapping[str, str] = {
     "lastUpdated": "lastUpdated",
     "riskScore": "riskScore",
 }
+# What a ListImage with its scan summary (an extension) adds.
+SUMMARY_FIELDS: Mapping[str, str] = {
+    **LIST_FIELDS,
+    "operatingSystem": "scan.operatingSystem",
+    "scanTime": "scan.scanTime",
+    "topCvss": "topCvss",
+    "severities": documents.SEVERITIES,
+}
 # Internal fields a wire-shaped read leaves on the server.
-_HIDDEN = {"_search": 0, "_sort": 0, "_layout": 0, "_rev": 0, "_scanner": 0}
+_HIDDEN = {"_search": 0, "_sort": 0, "_layout": 0, "_rev": 0, "_scanner": 0, "_severities": 0}
 _ABSENT = object()
 
 

@@ -51,13 +51,17 @@ def provide_admin_token(settings: Settings, data_dir: Path) -> bool:
     except (StorageError, PyMongoError, OSError) as exc:
         print(f"image-service: cannot provide the admin token: {exc}", file=sys.stderr)
         return False
-    print(usage(summary, data_dir / TOKEN_FILE, _base_url(settings)), flush=True)
+    path = data_dir / TOKEN_FILE
+    print(usage(summary, path, _base_url(settings), _read(path) or ""), flush=True)
     return True
 
 
-def usage(summary: str, path: Path, base_url: str) -> str:
+def usage(summary: str, path: Path, base_url: str, token: str) -> str:
+    # The local store is a developer's own: its token is printed for the console's sign-in,
+    # as a notebook server prints its URL with its token.
     return (
         f"{summary}\n"
+        f"  console: open {base_url}/ and sign in with the token {token}\n"
         f"  export TOKEN=$(cat {path})\n"
         f'  curl -H "Authorization: Bearer $TOKEN" {base_url}/v1/imagescount'
     )

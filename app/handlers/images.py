@@ -54,7 +54,9 @@ async def list_images(request: web.Request) -> web.Response:
     """ListImages: image summaries, paginated and sorted"""
     params = query_params(LIST_PARAMS, request)
     pagination = dataclasses.replace(_pagination(params), cursor=params["cursor"])
-    page = await request.app[IMAGES].list(params["query"], pagination)
+    page = await request.app[IMAGES].list(
+        params["query"], pagination, scan_summary=params["scan_summary"]
+    )
     body: dict[str, Any] = {"images": page.images}
     if page.next_cursor is not None:
         body["nextCursor"] = page.next_cursor

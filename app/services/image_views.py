@@ -64,4 +64,11 @@ def list_image(doc: Doc, priority: Callable[[float], int]) -> Doc:
     summary["created"] = doc.get("created")
     summary["lastUpdated"] = doc.get("lastUpdated")
     summary["priority"] = str(priority(float(doc.get("riskScore") or 0.0)))
+    if "severities" in doc:  # found with SUMMARY_FIELDS
+        summary["scanSummary"] = {
+            "operatingSystem": doc.get("operatingSystem") or "",
+            "scanTime": doc.get("scanTime"),
+            "topCvss": float(doc.get("topCvss") or 0.0),
+            "cvesBySeverity": doc["severities"],
+        }
     return summary

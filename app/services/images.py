@@ -11,7 +11,7 @@ from app.errors import InvalidArgument, NotFound
 from app.services import image_views, page_cursors
 from app.services.ranking import RiskRanker
 from app.services.risk import score_image
-from storage.images import LIST_FIELDS, ImageRepository, Page, UpsertResult
+from storage.images import LIST_FIELDS, SUMMARY_FIELDS, ImageRepository, Page, UpsertResult
 from storage.query import InvalidQuery, QueryContext, SortPlan, parse, sort_plan, to_filter
 
 Doc = dict[str, Any]
@@ -89,8 +89,11 @@ class ImageService:
     async def count(self, query: str) -> int:
         return await self._repo.count(await self._filter(query))
 
-    async def list(self, query: str, pagination: Pagination) -> ImagePage:
-        """ListImage summaries; limit 0, negative or above 1000 means 1000.
+    async def list(
+        self, query: str, pagination: Pagination, *, scan_summary: bool = False
+    ) -> ImagePage:
+        """ListImage summaries; limit 0, negative or above 1000 means 1000. With `scan_summary`
+        each also has its OS, scan time, top CVSS and CVE counts by severity (an extension).
 
         A page starts at the offset, or right after the row a cursor names; a full page comes
         with the cursor of the next one.
@@ -121,7 +124,8 @@ class ImageService:
             limit = MAX_LIST_LIMIT
         page = Page(skip=max(pagination.offset, 0), limit=limit)
         try:
-            found = await self._repo.find_page(flt, plan, page, fields=LIST_FIELDS, after=after)
+            fields = SUMMARY_FIELDS if scan_summary else LIST_FIELDS
+            found = await self._repo.find_page(flt, plan, page, fields=fields, after=after)
         except ValueError as exc:
             raise InvalidArgument(f"pagination.cursor does not fit the sort: {exc}") from exc
         priority = await self._ranker.ranker()

@@ -17,8 +17,9 @@ SEARCH = "_search"
 # LAYOUT; bumped whenever what they hold changes, so that start-up rebuilds older documents.
 LAYOUT = "_layout"
 # 2: flat rows keep strings' original spelling for exact matches; 3: row dates in epoch
-# milliseconds; 4: image dates copied as epoch milliseconds
-LAYOUT_VERSION = 4
+# milliseconds; 4: image dates copied as epoch milliseconds; 5: CVE counts by severity
+# (`_severities`, storage.documents)
+LAYOUT_VERSION = 5
 
 
 class ImageKey(enum.StrEnum):

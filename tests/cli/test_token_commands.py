@@ -289,6 +289,10 @@ def test_serve_on_a_local_store_keeps_one_admin_token(server: LocalServer) -> No
     assert TOKEN_LINE.fullmatch(token)
     assert f"new API token (Admin) written to {token_file}" in printed
     assert f"export TOKEN=$(cat {token_file})" in printed
+    console = (
+        f"console: open http://127.0.0.1:{server.port}/ and sign in with the token {token.strip()}"
+    )
+    assert console in printed
     assert f'curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{server.port}/' in printed
     assert _count(server.port, token.strip()) == 200
     assert _count(server.port, None) == 401

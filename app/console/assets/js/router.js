@@ -1,0 +1,42 @@
+// Hash routes: #/images?q=…, #/images/<id>, #/scan, #/watched, #/access, #/signin. The query of
+// a view lives in the hash, so a link reproduces it.
+
+export function currentRoute() {
+  const hash = window.location.hash.replace(/^#/, "") || "/images";
+  const [rawPath, rawQuery = ""] = splitOnce(hash, "?");
+  const segments = rawPath.split("/").filter(Boolean).map(decodeURIComponent);
+  return { path: `/${segments[0] || "images"}`, segments, params: new URLSearchParams(rawQuery) };
+}
+
+function splitOnce(text, separator) {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+// "#/images?q=…" from a path and its parameters (empty ones left out).
+export function href(path, params = {}) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "" && value !== false) {
+      search.set(key, String(value));
+    }
+  }
+  const query = search.toString();
+  return `#${path}${query ? `?${query}` : ""}`;
+}
+
+export function imageHref(id) {
+  return `#/images/${encodeURIComponent(id)}`;
+}
+
+// Go to a view; `replace` keeps the browser history as it is (a refinement of the same view).
+export function navigate(path, params = {}, { replace = false } = {}) {
+  const target = href(path, params);
+  if (target === window.location.hash) return;
+  if (replace) {
+    window.history.replaceState(null, "", target);
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+  } else {
+    window.location.hash = target;
+  }
+}

@@ -5,13 +5,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: run test test-search lint bench clean registry-binary kubectl-binary
+.PHONY: run test test-search lint bench clean registry-binary kubectl-binary axe-core
 
 # The scanner tests run a real OCI registry: Debian's docker-registry (CNCF distribution); the Go
 # binary tests build a program with Debian's golang-go; the RPM tests make their databases with
 # Debian's rpm (rpmbuild, rpm), db5.3-util (db5.3_load) and gpg (a signing key for rpm --import).
+# The console tests drive Debian's chromium through Playwright for Python (no browser download).
 REGISTRY_BIN := /usr/bin/docker-registry
-TEST_APT_PACKAGES := docker-registry golang-go rpm db5.3-util gpg
+CHROMIUM_BIN := /usr/bin/chromium
+TEST_APT_PACKAGES := docker-registry golang-go rpm db5.3-util gpg chromium fonts-dejavu-core
 RPM_TOOLS := rpmbuild rpm db5.3_load gpg
 RPM_TOOLS_PRESENT := ( for tool in $(RPM_TOOLS); do command -v $$tool >/dev/null || exit 1; done )
 REGISTRY_INSTALL := apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_APT_PACKAGES)
@@ -29,7 +31,7 @@ run: $(STAMP)
 	else exec $(VENV)/bin/image-service serve --local-store .data; fi
 
 registry-binary:
-	@if [ ! -x $(REGISTRY_BIN) ] || ! command -v go >/dev/null || ! $(RPM_TOOLS_PRESENT); then \
+	@if [ ! -x $(REGISTRY_BIN) ] || [ ! -x $(CHROMIUM_BIN) ] || ! command -v go >/dev/null || ! $(RPM_TOOLS_PRESENT); then \
 		if [ "$$(id -u)" = 0 ]; then $(REGISTRY_INSTALL); \
 		elif command -v sudo >/dev/null 2>&1; then sudo -n sh -c '$(REGISTRY_INSTALL)'; fi; \
 	fi; \
@@ -44,7 +46,28 @@ registry-binary:
 	if ! $(RPM_TOOLS_PRESENT); then \
 		echo "$(RPM_TOOLS) are required by the RPM tests; install the Debian packages rpm, db5.3-util and gpg" >&2; \
 		exit 1; \
+	fi; \
+	if [ ! -x $(CHROMIUM_BIN) ]; then \
+		echo "$(CHROMIUM_BIN) is required by the console tests (tests/console); install the Debian package chromium" >&2; \
+		exit 1; \
 	fi
+
+# The console tests check each page with axe-core from the npm registry: `npm pack` fetches the
+# pinned version once into the virtualenv (not committed); the tests read it from AXE_CORE_JS.
+AXE_VERSION := 4.14.1
+AXE_JS := $(VENV)/axe-core-$(AXE_VERSION)/axe.min.js
+
+axe-core: $(AXE_JS)
+
+$(AXE_JS): | $(PY)
+	@if ! command -v npm >/dev/null; then \
+		echo "npm is required to fetch axe-core for the console tests; install Node.js with npm (the Debian package npm)" >&2; \
+		exit 1; \
+	fi; \
+	work=$$(mktemp -d) && trap 'rm -rf "$$work"' EXIT && \
+	(cd "$$work" && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null) && \
+	tar -xzmf "$$work/axe-core-$(AXE_VERSION).tgz" -C "$$work" package/axe.min.js && \
+	mkdir -p $(@D) && mv "$$work/package/axe.min.js" $@
 
 # The deploy tests render deploy/overlays/* with `kubectl kustomize`, which must bundle kustomize v5
 # or later (Debian's kubernetes-client bundles v2, which cannot read `labels`, `patches` or
@@ -61,8 +84,8 @@ kubectl-binary: $(STAMP)
 		exit 1; \
 	fi
 
-test: $(STAMP) registry-binary kubectl-binary
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+test: $(STAMP) registry-binary kubectl-binary $(AXE_JS)
+	AXE_CORE_JS=$(abspath $(AXE_JS)) $(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The differential test of the search language, long: ~1000 fresh cases per store and 20 per label.
 test-search: $(STAMP)

@@ -24,7 +24,7 @@ STORES = [MONGOMOCK, NX] + ([MONGODB] if os.environ.get("TEST_MONGODB_URI") else
 
 
 # tests/<kind>/…: the folder says what a test needs (`pytest -m unit` runs only the I/O-free ones).
-KINDS = ("unit", "integration", "api", "cli", "scanner", "deploy", "fuzz")
+KINDS = ("unit", "integration", "api", "cli", "scanner", "deploy", "fuzz", "console")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -23,8 +23,8 @@ function can(resource, what = "read") {
   return level >= (what === "write" ? 2 : 1);
 }
 
-async function loadSession() {
-  const status = await api("/v1/auth/status");
+async function loadSession(known) {
+  const status = known || (await api("/v1/auth/status"));
   const info = status.userInfo || {};
   const access = (info.permissions && info.permissions.resourceToAccess) || {};
   session = { user: info.friendlyName || info.username || status.userId || "signed in", access };
@@ -99,7 +99,14 @@ async function route() {
   const module = await page.load();
   if (signal.aborted) return;
   clear(main);
-  await module.render(main, here, { can, signal, user: session.user });
+  try {
+    await module.render(main, here, { can, signal, user: session.user });
+  } catch (error) {
+    // a page left before its requests finished, or one that failed without saying so itself
+    if (signal.aborted || error.name === "AbortError") return;
+    if (error.status === 401) return; // auth-lost signs out
+    main.append(errorBox(plainError(error), route));
+  }
 }
 
 function showMessage(title, text) {
@@ -107,8 +114,9 @@ function showMessage(title, text) {
   clear(main).append(h("h1", { tabindex: "-1" }, title), h("p", {}, text));
 }
 
-function signedIn() {
-  session = null;
+// After sign-in: the status the token was checked with says who it is, no need to ask again.
+async function signedIn(status) {
+  await loadSession(status);
   const target = currentRoute();
   if (target.path === "/signin") navigate("/images");
   else route();

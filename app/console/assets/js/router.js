@@ -29,10 +29,14 @@ export function imageHref(id) {
   return `#/images/${encodeURIComponent(id)}`;
 }
 
-// Go to a view; `replace` keeps the browser history as it is (a refinement of the same view).
-export function navigate(path, params = {}, { replace = false } = {}) {
+// Go to a view; `replace` keeps the browser history as it is (a refinement of the same view),
+// `reload` shows the view again even when it is the one on screen.
+export function navigate(path, params = {}, { replace = false, reload = false } = {}) {
   const target = href(path, params);
-  if (target === window.location.hash) return;
+  if (target === window.location.hash) {
+    if (reload) window.dispatchEvent(new HashChangeEvent("hashchange"));
+    return;
+  }
   if (replace) {
     window.history.replaceState(null, "", target);
     window.dispatchEvent(new HashChangeEvent("hashchange"));

@@ -87,6 +87,7 @@ export async function render(main, route, ctx) {
     scanSummary: "true",
   };
   const counted = api("/v1/imagescount", { query, signal: ctx.signal });
+  counted.catch(() => {}); // read below; this only keeps an early failure from going unhandled
   try {
     const page = await api("/v1/images", { query: listQuery, signal: ctx.signal });
     clear(results).append(
@@ -97,7 +98,7 @@ export async function render(main, route, ctx) {
     );
   } catch (error) {
     if (ctx.signal.aborted) return;
-    clear(results).append(errorBox(plainError(error), () => navigate("/images", viewParams(view), { replace: true })));
+    clear(results).append(errorBox(plainError(error), () => navigate("/images", viewParams(view), { reload: true })));
     if (error.status === 400) input.focus();
   }
   try {
@@ -296,7 +297,7 @@ async function confirmDelete(view, status, opener) {
         const done = await api("/v1/images", { method: "DELETE", query: { "query.query": view.q, confirm: "true" } });
         dialog.close();
         clear(status).append(h("p", { class: "success", role: "status" }, `Deleted ${formatNumber(Number(done.numDeleted))} images.`));
-        navigate("/images", viewParams({ ...view, cursor: "" }), { replace: true });
+        navigate("/images", viewParams({ ...view, cursor: "" }), { replace: true, reload: true });
       } catch (error) {
         clear(body).append(errorBox(plainError(error)), h("div", { class: "actions" }, cancel));
       }

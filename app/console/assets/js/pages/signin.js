@@ -38,9 +38,9 @@ export function render(main, _route, { signedIn, notice }) {
     button.disabled = true;
     button.textContent = "Signing in…";
     try {
-      await api("/v1/auth/status", { token });
+      const status = await api("/v1/auth/status", { token });
       setToken(token);
-      signedIn();
+      await signedIn(status);
     } catch (error) {
       const text = error.status === 401 ? "That token was refused: it is wrong, expired or revoked." : plainError(error);
       message.append(h("p", { class: "error", role: "alert" }, text));

@@ -1,0 +1,1 @@
+"""Benchmarks of the web console in a real browser."""

@@ -202,9 +202,10 @@ async def axe_check(page: Page, impacts: tuple[str, ...] = ("serious", "critical
     return [v for v in violations if v["impact"] in impacts]
 
 
-async def screenshot(page: Page, name: str) -> Path:
-    """Save the whole page as docs/screenshots/<name>.png (the README shows them)."""
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save the page (the whole of it, or what the screen shows) as
+    docs/screenshots/<name>.png (the README shows them)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
+    await page.screenshot(path=path, full_page=full_page, animations="disabled", caret="hide")
     return path

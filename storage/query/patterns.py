@@ -69,6 +69,35 @@ def prefix(text: str) -> str:
     return "^" + re.escape(text)
 
 
+def prefix_range(text: str) -> dict[str, str]:
+    """The strings that start with ``text``, as a range: the strings ``^text`` matches.
+
+    nx-27017: it counts a ``$regex`` match by reading every document (13 s for 100k images),
+    and serves a range from the index; MongoDB gives an anchored literal regex the same index
+    bounds, so either form costs it the same.
+    """
+    bounds = {"$gte": text}
+    upper = _after_prefix(text)
+    if upper is not None:
+        bounds["$lt"] = upper
+    return bounds
+
+
+def _after_prefix(text: str) -> str | None:
+    """The least string above every string that starts with ``text`` (code point order, which
+    is UTF-8 byte order: how both stores compare strings); None when there is none."""
+    chars = list(text)
+    while chars:
+        code = ord(chars[-1]) + 1
+        if 0xD800 <= code <= 0xDFFF:  # surrogates are not characters: skip to the next one
+            code = 0xE000
+        if code <= 0x10FFFF:
+            chars[-1] = chr(code)
+            return "".join(chars)
+        chars.pop()
+    return None
+
+
 def any_prefix(texts: list[str]) -> str:
     """Anchored alternation of literal prefixes."""
     return "^(?:" + "|".join(re.escape(t) for t in texts) + ")"

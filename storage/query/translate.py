@@ -203,6 +203,9 @@ def _text(path: str, original: str | None, text: Text, *, inner: bool, array: bo
         if inner:
             return _exact_in_row(path, original, text)
         return _exact(path, original, text, array=array)
+    if text.mode is TextMode.PREFIX and not (inner or array):
+        in_range = {path: patterns.prefix_range(text.text)}
+        return {"$nor": [in_range]} if text.negated else in_range
     lookahead = text.negated and (inner or array)
     if text.mode is TextMode.PREFIX:
         pattern = patterns.not_prefix(text.text) if lookahead else patterns.prefix(text.text)

@@ -63,5 +63,5 @@ def test_no_scores_no_priorities() -> None:
 def test_priority_combines_with_other_clauses() -> None:
     assert _f("Image Risk Priority:2+Image:x") == {
         "riskScore": 7.0,
-        "_search.full": {"$regex": "^x"},
+        "_search.full": {"$gte": "x", "$lt": "y"},
     }

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import pytest
 
 from storage.query import QueryContext, parse, to_filter
 from storage.query.errors import InvalidQuery
-from storage.query.patterns import validate_regex
+from storage.query.patterns import prefix_range, validate_regex
 from storage.query.regex_shapes import LONG_REPEAT, MAX_REPEATS
 
 ADJACENT = "next to each other"
@@ -91,4 +90,4 @@ def test_prefix_text_is_escaped_not_checked(text: str) -> None:
     """A prefix value is literal text the translator escapes: no shape or length rule applies."""
     context = QueryContext(now=datetime.now(UTC), risk_scores_desc=())
     flt = to_filter(parse(f"Image:{text}"), context)
-    assert flt == {"_search.full": {"$regex": "^" + re.escape(text)}}
+    assert flt == {"_search.full": prefix_range(text)}

@@ -16,6 +16,13 @@ PAIRS = "_search.pairs"
 LABELS = "_search.labels"
 
 
+def prefix(text: str) -> dict[str, str]:
+    """What a prefix value on an image field becomes: the range of strings starting with it."""
+    if not text:
+        return {"$gte": ""}
+    return {"$gte": text, "$lt": text[:-1] + chr(ord(text[-1]) + 1)}
+
+
 def _pairs(**cond: Any) -> dict[str, Any]:
     return {PAIRS: {"$elemMatch": cond}}
 
@@ -39,11 +46,11 @@ def _f(text: str) -> dict[str, Any]:
 
 IMAGE_STRING_CASES: list[tuple[str, Any]] = [
     ("", {}),
-    ("Image:docker.io/library/nginx", {"_search.full": {"$regex": r"^docker\.io/library/nginx"}}),
-    ("Image:Docker.IO", {"_search.full": {"$regex": r"^docker\.io"}}),
+    ("Image:docker.io/library/nginx", {"_search.full": prefix("docker.io/library/nginx")}),
+    ("Image:Docker.IO", {"_search.full": prefix("docker.io")}),
     ("Image:r/.*nginx.*", {"_search.full": {"$regex": ".*nginx.*"}}),
     ("Image:r/NGINX", {"_search.full": {"$regex": "nginx"}}),
-    ("Image:!stackrox.io", {"$nor": [{"_search.full": {"$regex": r"^stackrox\.io"}}]}),
+    ("Image:!stackrox.io", {"$nor": [{"_search.full": prefix("stackrox.io")}]}),
     ("Image:!r/^quay", {"$nor": [{"_search.full": {"$regex": "^quay"}}]}),
     # exact: the indexed lower-cased copy and the original, which decides (case-sensitive)
     (
@@ -73,38 +80,38 @@ IMAGE_STRING_CASES: list[tuple[str, Any]] = [
     ),
     ("Image:*", {"_search.full": {"$exists": True, "$ne": None}}),
     ("Image:-", {"$nor": [{"_search.full": {"$exists": True, "$ne": None}}]}),
-    ("Image Sha:sha256:4645", {"_search.sha": {"$regex": "^sha256:4645"}}),
-    ("Image Registry:quay.io", {"_search.registry": {"$regex": r"^quay\.io"}}),
-    ("Image Remote:rhacs-eng/qa", {"_search.remote": {"$regex": r"^rhacs\-eng/qa"}}),
-    ("Image User:root", {"_search.user": {"$regex": "^root"}}),
-    ("Image OS:debian", {"_search.os": {"$regex": "^debian"}}),
-    ("Operating System:Alpine:3", {"_search.os": {"$regex": "^alpine:3"}}),
+    ("Image Sha:sha256:4645", {"_search.sha": prefix("sha256:4645")}),
+    ("Image Registry:quay.io", {"_search.registry": prefix("quay.io")}),
+    ("Image Remote:rhacs-eng/qa", {"_search.remote": prefix("rhacs-eng/qa")}),
+    ("Image User:root", {"_search.user": prefix("root")}),
+    ("Image OS:debian", {"_search.os": prefix("debian")}),
+    ("Operating System:Alpine:3", {"_search.os": prefix("alpine:3")}),
     (
         "Image Tag:busybox-1-31,busybox-1-32",
         {
             "$or": [
-                {"_search.tag": {"$regex": r"^busybox\-1\-31"}},
-                {"_search.tag": {"$regex": r"^busybox\-1\-32"}},
+                {"_search.tag": prefix("busybox-1-31")},
+                {"_search.tag": prefix("busybox-1-32")},
             ]
         },
     ),
     (
         "Image Tag:a,",  # the trailing empty value matches every non-null tag
-        {"$or": [{"_search.tag": {"$regex": "^a"}}, {"_search.tag": {"$regex": "^"}}]},
+        {"$or": [{"_search.tag": prefix("a")}, {"_search.tag": prefix("")}]},
     ),
     (
         "Image Registry:quay.io+Image Remote:rhacs-eng/qa-multi-arch",
         {
-            "_search.registry": {"$regex": r"^quay\.io"},
-            "_search.remote": {"$regex": r"^rhacs\-eng/qa\-multi\-arch"},
+            "_search.registry": prefix("quay.io"),
+            "_search.remote": prefix("rhacs-eng/qa-multi-arch"),
         },
     ),
     # user text is escaped, never an operator
-    ("Image:a.b*c(d)[e]$f^g|h+", {"_search.full": {"$regex": r"^a\.b\*c\(d\)\[e\]\$f\^g\|h\+"}}),
-    ("Image:$where", {"_search.full": {"$regex": r"^\$where"}}),
+    ("Image:a.b*c(d)[e]$f^g|h+", {"_search.full": prefix("a.b*c(d)[e]$f^g|h+")}),
+    ("Image:$where", {"_search.full": prefix("$where")}),
     (
         "Image:a+image:b",  # differently cased repeats are ANDed
-        {"_search.full": {"$regex": "^a"}, "$and": [{"_search.full": {"$regex": "^b"}}]},
+        {"_search.full": prefix("a"), "$and": [{"_search.full": prefix("b")}]},
     ),
 ]
 
@@ -314,7 +321,7 @@ COMBINATION_CASES: list[tuple[str, Any]] = [
     (
         "Image:docker.io+CVE:-",
         {
-            "_search.full": {"$regex": r"^docker\.io"},
+            "_search.full": prefix("docker.io"),
             "$nor": [{PAIRS: {"$elemMatch": {"v": True}}}],
         },
     ),
@@ -329,8 +336,8 @@ COMBINATION_CASES: list[tuple[str, Any]] = [
         "Image:!a+Image Tag:!b+CVE:-",  # negations merge into one $nor
         {
             "$nor": [
-                {"_search.full": {"$regex": "^a"}},
-                {"_search.tag": {"$regex": "^b"}},
+                {"_search.full": prefix("a")},
+                {"_search.tag": prefix("b")},
                 {PAIRS: {"$elemMatch": {"v": True}}},
             ]
         },

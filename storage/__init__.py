@@ -25,6 +25,8 @@ allow instead (`grep -rn "nx-27017:" storage`):
   query/translate.py
 - dates searched on `_search` copies in epoch milliseconds (inside `$elemMatch` dates compare
   as text, elsewhere at whole seconds): query/search_doc.py
+- a prefix value on an image field as a range of strings, not an anchored regex (its count reads
+  every document for a regex): query/patterns.py
 - the `count` command instead of count_documents or `$match`+`$count`: images.py
 - a dotted find projection comes back under flat dotted keys: both shapes read by
   query/keyset.py `pick`

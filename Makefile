@@ -101,6 +101,7 @@ bench: $(STAMP)
 	$(PY) -m bench.run_all
 	$(PY) -m bench.api.load_mix
 	$(PY) -m bench.scan --rounds 5 --update-results
+	$(PY) -m bench.console.page_load
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

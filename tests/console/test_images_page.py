@@ -8,7 +8,7 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from playwright.async_api import Page, expect
 
@@ -89,7 +89,10 @@ async def test_a_link_reproduces_the_view(
 ) -> None:
     await put_images(catalog())
     query = "Image:registry.example.com/team1"
-    route = "/images?" + urlencode({"q": query, "sort": "Image Top CVSS", "desc": "1"})
+    # percent-encoded as the console writes it ("+" is the search language's, not a space)
+    route = "/images?" + urlencode(
+        {"q": query, "sort": "Image Top CVSS", "desc": "1"}, quote_via=quote
+    )
     await sign_in_at(page, admin_token, route, "Images")
 
     names = await api_names(
@@ -340,3 +343,88 @@ async def test_the_page_does_not_shift_while_its_rows_arrive(
     await expect(page.locator(".count")).to_have_text("60 images")
     shift = await page.evaluate("window.__shift")
     assert shift < 0.005, shift
+
+
+async def test_signing_out_forgets_the_token_and_says_so(page: Page, admin_token: str) -> None:
+    await sign_in(page, admin_token)
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("status").filter(has_text="You signed out.")).to_be_visible()
+    await expect(page.get_by_label("API token", exact=True)).to_be_visible()
+    assert await page.evaluate("sessionStorage.length") == 0
+    await page.goto("/#/images")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+async def test_the_skip_link_moves_the_focus_to_the_page(page: Page, admin_token: str) -> None:
+    await sign_in(page, admin_token)
+    await page.keyboard.press("Shift+Tab")  # from the search bar back to the top
+    skip = page.get_by_role("link", name="Skip to content")
+    await skip.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_be_focused()
+    await expect(page.get_by_role("heading", name="Images", exact=True)).to_be_visible()
+
+
+async def test_a_plus_typed_in_the_address_stays_a_clause_separator(
+    page: Page, console: Served, admin_token: str, put_images: Any
+) -> None:
+    await put_images(catalog(12))
+    query = "Image OS:alpine+Image:registry.example.com/team1"
+    # as a person types it: a literal "+" and spaces in the address bar
+    await sign_in_at(page, admin_token, f"/images?q={query}", "Images")
+    await expect(page.get_by_role("combobox", name="Search")).to_have_value(query)
+    await expect(page.locator(NAMES)).to_have_text(
+        await api_names(console, admin_token, query=query)
+    )
+
+
+async def test_a_completed_value_keeps_its_negation(page: Page, admin_token: str) -> None:
+    await sign_in(page, admin_token)
+    bar = page.get_by_role("combobox", name="Search")
+    await bar.press_sequentially("Severity:!crit")
+    option = page.get_by_role("listbox", name="Completions").get_by_role("option")
+    await expect(option).to_have_count(1)
+    await bar.press("ArrowDown")
+    await bar.press("Enter")
+    await expect(bar).to_have_value("Severity:!CRITICAL_VULNERABILITY_SEVERITY")
+
+
+async def test_no_next_page_after_a_full_last_page(
+    page: Page, admin_token: str, put_images: Any
+) -> None:
+    await put_images(catalog(50))
+    await sign_in(page, admin_token)
+    await expect(page.get_by_text("1–50 of 50")).to_be_visible()
+    await expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+
+
+async def test_sorting_and_paging_keep_the_keyboard_focus_where_it_was(
+    page: Page, admin_token: str, put_images: Any
+) -> None:
+    await put_images(catalog())
+    await sign_in(page, admin_token)
+    sort = page.get_by_role("button", name="Top CVSS")
+    await sort.focus()
+    await page.keyboard.press("Enter")
+    header = page.locator("th", has=page.get_by_role("button", name="Top CVSS"))
+    await expect(header).to_have_attribute("aria-sort", "ascending")
+    await expect(page.get_by_role("button", name="Top CVSS")).to_be_focused()
+
+    await page.get_by_role("link", name="Next page").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("link", name="First page")).to_be_visible()
+    await expect(page.locator(NAMES)).to_have_count(10)
+    await expect(page.get_by_role("combobox", name="Search")).not_to_be_focused()
+
+
+async def test_after_a_delete_the_page_says_how_many_went(
+    page: Page, admin_token: str, put_images: Any
+) -> None:
+    await put_images(catalog(6))
+    await sign_in(page, admin_token)
+    await search(page, "Image OS:alpine")
+    await page.get_by_role("button", name="Delete matching…").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Delete 3 images").click()
+    await expect(page.get_by_role("status").filter(has_text="Deleted")).to_have_text(
+        "Deleted 3 images."
+    )

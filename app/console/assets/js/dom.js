@@ -4,6 +4,10 @@
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
+    if (key === "spellcheck") {
+      node.setAttribute("spellcheck", String(Boolean(value))); // false must be written out
+      continue;
+    }
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith("on") && typeof value === "function") {
       node.addEventListener(key.slice(2), value);

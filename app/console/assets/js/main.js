@@ -35,8 +35,9 @@ function signOut(message = "") {
   session = null;
   notice = message;
   renderChrome();
-  navigate("/signin");
-  if (currentRoute().path === "/signin") route();
+  const there = currentRoute().path === "/signin";
+  navigate("/signin"); // a change of address renders the page itself (hashchange)
+  if (there) route();
 }
 
 function renderChrome() {
@@ -58,6 +59,16 @@ function renderChrome() {
 }
 
 async function route() {
+  try {
+    await showRoute();
+  } catch (error) {
+    // a page module that failed to load, an address that does not decode
+    if (error.name === "AbortError") return;
+    clear(main).append(errorBox(plainError(error), route));
+  }
+}
+
+async function showRoute() {
   if (current) current.abort();
   current = new AbortController();
   const signal = current.signal;
@@ -128,9 +139,14 @@ window.addEventListener("hashchange", () => {
     // a new page: focus its heading, so keyboard and screen-reader users start there
     if (before === document.body || !main.contains(document.activeElement)) {
       const heading = main.querySelector("h1");
-      if (heading && main.dataset.keepFocus !== "1") heading.focus({ preventScroll: true });
+      if (heading) heading.focus({ preventScroll: true });
     }
   });
+});
+// The skip link moves the focus; following its "#main" would be read as a route.
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
 });
 window.addEventListener("auth-lost", () => {
   if (session || getToken()) signOut("Your session ended: the token was refused. Sign in again.");

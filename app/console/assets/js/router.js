@@ -4,8 +4,24 @@
 export function currentRoute() {
   const hash = window.location.hash.replace(/^#/, "") || "/images";
   const [rawPath, rawQuery = ""] = splitOnce(hash, "?");
-  const segments = rawPath.split("/").filter(Boolean).map(decodeURIComponent);
-  return { path: `/${segments[0] || "images"}`, segments, params: new URLSearchParams(rawQuery) };
+  const segments = rawPath.split("/").filter(Boolean).map(decode);
+  // Decoded by hand: URLSearchParams would read a typed "+" (the search language's clause
+  // separator) as a space.
+  const params = new URLSearchParams();
+  for (const pair of rawQuery.split("&").filter(Boolean)) {
+    const [key, value = ""] = splitOnce(pair, "=");
+    params.append(decode(key), decode(value));
+  }
+  return { path: `/${segments[0] || "images"}`, segments, params };
+}
+
+// A percent-decoded address part; a malformed escape is kept as typed.
+function decode(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function splitOnce(text, separator) {
@@ -15,13 +31,10 @@ function splitOnce(text, separator) {
 
 // "#/images?q=…" from a path and its parameters (empty ones left out).
 export function href(path, params = {}) {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== "" && value !== false) {
-      search.set(key, String(value));
-    }
-  }
-  const query = search.toString();
+  const query = Object.entries(params)
+    .filter(([, value]) => value !== undefined && value !== null && value !== "" && value !== false)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+    .join("&");
   return `#${path}${query ? `?${query}` : ""}`;
 }
 

@@ -24,9 +24,10 @@ function clauseAt(text, caret) {
   const label = clause.slice(0, colon).trim();
   const values = clause.slice(colon + 1);
   const comma = values.lastIndexOf(",");
-  const valueStart = start + colon + 1 + (comma + 1);
-  const prefix = values.slice(comma + 1).replace(/^[!]/, "");
-  return { kind: "value", label, start: valueStart, prefix };
+  const typed = values.slice(comma + 1);
+  const negated = typed.startsWith("!") ? 1 : 0; // a completion keeps the "!"
+  const valueStart = start + colon + 1 + (comma + 1) + negated;
+  return { kind: "value", label, start: valueStart, prefix: typed.slice(negated) };
 }
 
 function suggestions(labels, clause) {

@@ -168,7 +168,7 @@ function generateSection(ctx, reloadTokens) {
     try {
       const answer = await api("/v1/apitokens/generate", { method: "POST", body, signal: ctx.signal });
       if (ctx.signal.aborted) return;
-      clear(result).append(shownOnce(answer, () => clear(result)));
+      clear(result).append(shownOnce(answer, () => { clear(result); name.focus(); }));
       result.querySelector("h3").focus();
       form.reset();
       reloadTokens();

@@ -91,7 +91,7 @@ export function layerSection(image) {
   }
   section.append(h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Layers table" },
     h(
       "table",
       { class: "layer-table" },
@@ -126,7 +126,7 @@ export function labelSection(image) {
   labels.sort(([a], [b]) => a.localeCompare(b));
   section.append(h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Labels table" },
     h(
       "table",
       { class: "label-table" },

@@ -25,6 +25,10 @@ const COLUMNS = [
 
 // Cursors of the pages before the current one, per query and sort, as this tab paged forward.
 const trails = new Map();
+// What the next render does after a change made here: the control to give the focus back to
+// (by id; null: the search bar), and a message to show once.
+let focusAfter = null;
+let flash = "";
 
 function summary(row) {
   return row.scanSummary || {};
@@ -62,7 +66,10 @@ export async function render(main, route, ctx) {
     return detail.render(main, route, ctx);
   }
   const view = viewOf(route.params);
-  const go = (changes) => navigate("/images", viewParams({ ...view, cursor: "", ...changes }));
+  const go = (changes, focusId = null) => {
+    focusAfter = focusId;
+    navigate("/images", viewParams({ ...view, cursor: "", ...changes }), { reload: focusId === null });
+  };
 
   const { form, input } = searchBar({ value: view.q, onSubmit: (q) => go({ q }) });
   const countText = h("span", { class: "count", role: "status", "aria-live": "polite" }, "");
@@ -70,9 +77,13 @@ export async function render(main, route, ctx) {
   const results = h("div", { class: "results" }, placeholderTable());
   const status = h("div", { class: "page-status" });
   main.append(pageHeading("Images", countText), form, h("div", { class: "toolbar" }, actions), status, results);
-  input.focus({ preventScroll: true });
-  main.dataset.keepFocus = "1";
-  setTimeout(() => delete main.dataset.keepFocus, 0);
+  const restore = focusAfter;
+  focusAfter = null;
+  if (!restore) input.focus({ preventScroll: true });
+  if (flash) {
+    status.append(h("p", { class: "success", role: "status" }, flash));
+    flash = "";
+  }
 
   actions.append(exportButton(view, status));
   if (ctx.can("Image", "write")) actions.append(deleteButton(view, status));
@@ -96,6 +107,7 @@ export async function render(main, route, ctx) {
         : await emptyState(view, counted, ctx),
       pager(view, page, counted),
     );
+    if (restore) document.getElementById(restore)?.focus();
   } catch (error) {
     if (ctx.signal.aborted) return;
     clear(results).append(errorBox(plainError(error), () => navigate("/images", viewParams(view), { reload: true })));
@@ -114,7 +126,7 @@ function table(images, view, go) {
   const head = h(
     "tr",
     {},
-    COLUMNS.map((column) => {
+    COLUMNS.map((column, index) => {
       const sorted = view.sort === column.sort;
       const direction = sorted ? (view.desc ? "descending" : "ascending") : undefined;
       return h(
@@ -123,8 +135,8 @@ function table(images, view, go) {
         h(
           "button",
           {
-            type: "button", class: "sort",
-            onclick: () => go({ sort: column.sort, desc: sorted ? !view.desc : false }),
+            type: "button", class: "sort", id: `sort-${index}`,
+            onclick: () => go({ sort: column.sort, desc: sorted ? !view.desc : false }, `sort-${index}`),
           },
           column.title,
           h("span", { class: "arrow", "aria-hidden": "true" }, sorted ? (view.desc ? "▼" : "▲") : ""),
@@ -172,28 +184,38 @@ function pager(view, page, counted) {
   const nav = h("nav", { class: "pager", "aria-label": "Pages" });
   const size = h(
     "select",
-    { id: "page-size", onchange: (event) => navigate("/images", viewParams({ ...view, cursor: "", limit: Number(event.target.value) })) },
+    {
+      id: "page-size",
+      onchange: (event) => {
+        focusAfter = "page-size";
+        navigate("/images", viewParams({ ...view, cursor: "", limit: Number(event.target.value) }));
+      },
+    },
     PAGE_SIZES.map((n) => h("option", { value: n, selected: n === view.limit }, String(n))),
   );
+  // a page link gets the focus back once the page it opens is shown
+  const pageLink = (id, cursor, text) =>
+    h("a", { id, href: href("/images", viewParams({ ...view, cursor })), onclick: () => { focusAfter = id; } }, text);
   if (view.cursor) {
     const previous = at > 0 ? trail[at - 1] : at === 0 ? "" : null;
-    nav.append(h("a", { href: href("/images", viewParams({ ...view, cursor: "" })) }, "First page"));
-    if (previous !== null && previous !== "") {
-      nav.append(h("a", { href: href("/images", viewParams({ ...view, cursor: previous })) }, "Previous page"));
-    }
+    nav.append(pageLink("page-first", "", "First page"));
+    if (previous !== null && previous !== "") nav.append(pageLink("page-previous", previous, "Previous page"));
   }
   const shown = page.images ? page.images.length : 0;
   const position = h("span", { class: "muted" }, shown ? `${shown} on this page` : "");
+  let next = null;
   counted.then(({ count }) => {
     if (!shown) return;
     const first = at >= 0 ? (at + 1) * view.limit + 1 : view.cursor ? null : 1;
     position.textContent = first
       ? `${formatNumber(first)}–${formatNumber(first + shown - 1)} of ${formatNumber(count)}`
       : `${shown} on this page of ${formatNumber(count)}`;
+    // a full last page still gets a cursor from the service: the count says there is no more
+    if (first && next && first + shown - 1 >= count) next.remove();
   }).catch(() => {});
   nav.append(position);
   if (page.nextCursor) {
-    const next = h("a", { href: href("/images", viewParams({ ...view, cursor: page.nextCursor })) }, "Next page");
+    next = pageLink("page-next", page.nextCursor, "Next page");
     next.addEventListener("click", () => {
       // trail[i] starts page i + 2; a page reached by a link has no known place in it
       const kept = !view.cursor ? [] : at >= 0 ? trail.slice(0, at + 1) : null;
@@ -206,7 +228,11 @@ function pager(view, page, counted) {
 }
 
 async function emptyState(view, counted, ctx) {
-  if (view.q || view.cursor) {
+  if (view.cursor) {
+    return h("div", { class: "empty" }, h("h2", {}, "No more images"),
+      h("p", {}, h("a", { href: href("/images", viewParams({ ...view, cursor: "" })) }, "Back to the first page"), "."));
+  }
+  if (view.q) {
     return h("div", { class: "empty" }, h("h2", {}, "No image matches"), h("p", {}, "Change the query, or clear it to see every image."));
   }
   const steps = [
@@ -296,10 +322,11 @@ async function confirmDelete(view, status, opener) {
       try {
         const done = await api("/v1/images", { method: "DELETE", query: { "query.query": view.q, confirm: "true" } });
         dialog.close();
-        clear(status).append(h("p", { class: "success", role: "status" }, `Deleted ${formatNumber(Number(done.numDeleted))} images.`));
+        flash = `Deleted ${formatNumber(Number(done.numDeleted))} images.`;
         navigate("/images", viewParams({ ...view, cursor: "" }), { replace: true, reload: true });
       } catch (error) {
         clear(body).append(errorBox(plainError(error)), h("div", { class: "actions" }, cancel));
+        cancel.focus();
       }
     });
   } catch (error) {

@@ -106,7 +106,9 @@ function failureBox(headline, detail, retry) {
     { class: "error", role: "alert" },
     h("p", {}, headline),
     detail ? h("p", { class: "detail" }, "The service said: ", h("code", {}, detail)) : null,
-    retry ? h("button", { type: "button", class: "secondary", onclick: retry }, "Try again") : null,
+    retry
+      ? h("button", { type: "button", class: "secondary", onclick: () => { retry(); document.getElementById("scan-name")?.focus(); } }, "Try again")
+      : null,
   );
 }
 

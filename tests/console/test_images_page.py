@@ -15,7 +15,7 @@ from playwright.async_api import Page, expect
 from app.auth.permissions import ANALYST
 from tests.console.steps import call_api, sign_in_at
 from tests.support.browser import BrowserWatch, axe_check, screenshot, sign_in
-from tests.support.images import component, image, vuln
+from tests.support.images import component, digest, image, vuln
 from tests.support.raw_http import Served
 
 ROWS = "table[aria-label=Images] tbody tr"
@@ -428,3 +428,20 @@ async def test_after_a_delete_the_page_says_how_many_went(
     await expect(page.get_by_role("status").filter(has_text="Deleted")).to_have_text(
         "Deleted 3 images."
     )
+
+
+async def test_a_large_export_is_confirmed_first_with_the_command_line_way(
+    page: Page, admin_token: str, put_images: Any
+) -> None:
+    """Over 10,000 images the browser would hold the whole file: it asks first, and says how
+    the command line streams it to disk instead."""
+    bare = image("registry.example.com/bulk/app:1", scanned=None)
+    await put_images([{**bare, "id": digest(f"bulk-{i}")} for i in range(10_001)])
+    await sign_in(page, admin_token)
+    await page.get_by_role("button", name="Export NDJSON").click()
+    dialog = page.get_by_role("dialog", name="A large export")
+    await expect(dialog).to_contain_text("10,001 images")
+    await expect(dialog).to_contain_text("curl -sN")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(dialog).to_have_count(0)
+    await expect(page.get_by_role("button", name="Export NDJSON")).to_be_focused()

@@ -6,9 +6,13 @@ import {
   clear, errorBox, formatCvss, formatNumber, h, loading, pageHeading, severityCounts, timeElement,
 } from "../dom.js";
 import { href, imageHref, navigate } from "../router.js";
+import { confirmDialog } from "../confirm.js";
 import { searchBar } from "../search-bar.js";
 
 const PAGE_SIZES = [25, 50, 100];
+// Above this many images an export is confirmed first: the browser holds the whole file in
+// memory before saving it, where the command line streams it to disk.
+const LARGE_EXPORT = 10_000;
 const DEFAULT_LIMIT = 50;
 // Columns: heading, the search label it sorts on, how a row shows it.
 const COLUMNS = [
@@ -257,6 +261,10 @@ function exportButton(view, status) {
     const progress = h("p", { role: "status" }, "Exporting…");
     clear(status).append(progress);
     try {
+      if (!(await exportConfirmed(view, controller.signal))) {
+        clear(status);
+        return;
+      }
       const response = await request("/v1/export/images", { query: { query: view.q }, signal: controller.signal });
       const reader = response.body.getReader();
       const chunks = [];
@@ -285,6 +293,20 @@ function exportButton(view, status) {
     }
   });
   return button;
+}
+
+async function exportConfirmed(view, signal) {
+  const { count } = await api("/v1/imagescount", { query: { query: view.q }, signal });
+  if (count <= LARGE_EXPORT) return true;
+  const url = new URL("/v1/export/images", window.location.origin);
+  if (view.q) url.searchParams.set("query", view.q);
+  return confirmDialog({
+    title: "A large export",
+    text: `${formatNumber(count)} images: the browser keeps the whole file in memory until it is saved. ` +
+      `The command line writes it straight to disk: curl -sN -H "Authorization: Bearer $TOKEN" '${url}' > images.ndjson`,
+    confirm: `Export ${formatNumber(count)} images here`,
+    danger: false,
+  });
 }
 
 function deleteButton(view, status) {

@@ -1,18 +1,15 @@
 // The images page: search, the table with CVEs by severity, sorting, keyset paging, the total,
-// export of the query as NDJSON, and delete by query (with a dry-run count first).
+// export and delete by query (pages/images-actions.js).
 
-import { api, plainError, request } from "../api.js";
+import { api, plainError } from "../api.js";
 import {
   clear, errorBox, formatCvss, formatNumber, h, loading, pageHeading, severityCounts, timeElement,
 } from "../dom.js";
 import { href, imageHref, navigate } from "../router.js";
-import { confirmDialog } from "../confirm.js";
 import { searchBar } from "../search-bar.js";
+import { deleteButton, exportButton } from "./images-actions.js";
 
 const PAGE_SIZES = [25, 50, 100];
-// Above this many images an export is confirmed first: the browser holds the whole file in
-// memory before saving it, where the command line streams it to disk.
-const LARGE_EXPORT = 10_000;
 const DEFAULT_LIMIT = 50;
 // Columns: heading, the search label it sorts on, how a row shows it.
 const COLUMNS = [
@@ -89,8 +86,14 @@ export async function render(main, route, ctx) {
     flash = "";
   }
 
-  actions.append(exportButton(view, status));
-  if (ctx.can("Image", "write")) actions.append(deleteButton(view, status));
+  actions.append(exportButton(view.q, status));
+  if (ctx.can("Image", "write")) {
+    const deleted = (message) => {
+      flash = message;
+      navigate("/images", viewParams({ ...view, cursor: "" }), { replace: true, reload: true });
+    };
+    actions.append(deleteButton(view.q, deleted));
+  }
 
   const query = { query: view.q };
   const listQuery = {
@@ -246,113 +249,4 @@ async function emptyState(view, counted, ctx) {
   if (ctx.can("Image", "write")) steps.unshift(h("li", {}, h("a", { href: "#/scan" }, "Scan an image"), " from a registry."));
   await counted.catch(() => null);
   return h("div", { class: "empty" }, h("h2", {}, "No images yet"), h("p", {}, "Fill the inventory:"), h("ul", {}, steps));
-}
-
-function exportButton(view, status) {
-  const button = h("button", { type: "button", class: "secondary" }, "Export NDJSON");
-  let controller = null;
-  button.addEventListener("click", async () => {
-    if (controller) {
-      controller.abort();
-      return;
-    }
-    controller = new AbortController();
-    button.textContent = "Cancel export";
-    const progress = h("p", { role: "status" }, "Exporting…");
-    clear(status).append(progress);
-    try {
-      if (!(await exportConfirmed(view, controller.signal))) {
-        clear(status);
-        return;
-      }
-      const response = await request("/v1/export/images", { query: { query: view.q }, signal: controller.signal });
-      const reader = response.body.getReader();
-      const chunks = [];
-      let lines = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        for (const byte of value) if (byte === 10) lines += 1;
-        progress.textContent = `Exporting… ${formatNumber(lines)} lines`;
-      }
-      const blob = new Blob(chunks, { type: "application/x-ndjson" });
-      const link = h("a", { href: URL.createObjectURL(blob), download: `images-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.ndjson` });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-      progress.textContent = `Exported ${formatNumber(lines)} lines.`;
-    } catch (error) {
-      clear(status);
-      if (error.name !== "AbortError") status.append(errorBox(plainError(error)));
-      else status.append(h("p", { role: "status" }, "Export cancelled."));
-    } finally {
-      controller = null;
-      button.textContent = "Export NDJSON";
-    }
-  });
-  return button;
-}
-
-async function exportConfirmed(view, signal) {
-  const { count } = await api("/v1/imagescount", { query: { query: view.q }, signal });
-  if (count <= LARGE_EXPORT) return true;
-  const url = new URL("/v1/export/images", window.location.origin);
-  if (view.q) url.searchParams.set("query", view.q);
-  return confirmDialog({
-    title: "A large export",
-    text: `${formatNumber(count)} images: the browser keeps the whole file in memory until it is saved. ` +
-      `The command line writes it straight to disk: curl -sN -H "Authorization: Bearer $TOKEN" '${url}' > images.ndjson`,
-    confirm: `Export ${formatNumber(count)} images here`,
-    danger: false,
-  });
-}
-
-function deleteButton(view, status) {
-  const button = h("button", { type: "button", class: "danger", disabled: !view.q }, "Delete matching…");
-  if (!view.q) button.title = "Search first: deleting needs a query (Image:* selects every image).";
-  button.addEventListener("click", () => confirmDelete(view, status, button));
-  return button;
-}
-
-async function confirmDelete(view, status, opener) {
-  const body = h("div", {}, loading("Counting what the query selects…"));
-  const dialog = h("dialog", { "aria-labelledby": "delete-title" }, h("h2", { id: "delete-title" }, "Delete images"), body);
-  document.body.append(dialog);
-  dialog.addEventListener("close", () => { dialog.remove(); opener.focus(); });
-  dialog.showModal();
-  const cancel = h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, "Cancel");
-  try {
-    const dry = await api("/v1/images", { method: "DELETE", query: { "query.query": view.q } });
-    const n = Number(dry.numDeleted);
-    if (!n) {
-      clear(body).append(h("p", {}, "No image matches this query; nothing to delete."), h("div", { class: "actions" }, cancel));
-      cancel.focus();
-      return;
-    }
-    const confirm = h("button", { type: "button", class: "danger" }, `Delete ${formatNumber(n)} ${n === 1 ? "image" : "images"}`);
-    clear(body).append(
-      h("p", {}, `${formatNumber(n)} ${n === 1 ? "image matches" : "images match"} `, h("code", {}, view.q), "."),
-      h("p", {}, "Deleting cannot be undone."),
-      h("div", { class: "actions" }, confirm, cancel),
-    );
-    cancel.focus();
-    confirm.addEventListener("click", async () => {
-      confirm.disabled = true;
-      confirm.textContent = "Deleting…";
-      try {
-        const done = await api("/v1/images", { method: "DELETE", query: { "query.query": view.q, confirm: "true" } });
-        dialog.close();
-        flash = `Deleted ${formatNumber(Number(done.numDeleted))} images.`;
-        navigate("/images", viewParams({ ...view, cursor: "" }), { replace: true, reload: true });
-      } catch (error) {
-        clear(body).append(errorBox(plainError(error)), h("div", { class: "actions" }, cancel));
-        cancel.focus();
-      }
-    });
-  } catch (error) {
-    clear(body).append(errorBox(plainError(error)), h("div", { class: "actions" }, cancel));
-    cancel.focus();
-  }
 }

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from app.auth.oidc import InvalidJwt, OidcVerifier
+from app.auth.oidc import InvalidJwt, IssuerUnreachable, OidcVerifier
 from app.auth.permissions import Access, Permission
 from app.auth.principal import Principal
-from app.errors import PermissionDenied, Unauthenticated
+from app.errors import PermissionDenied, Unauthenticated, Unavailable
 from app.keys import ACCESS, OIDC, PRINCIPAL, SETTINGS
 from app.services.access import AccessService
 
@@ -69,10 +69,14 @@ async def authenticate(
 
     Raises:
         Unauthenticated: the token is unknown, expired, revoked or does not verify.
+        Unavailable: a JWT whose issuer's keys cannot be fetched now (503: the caller's
+            credentials may be fine, it should try again rather than sign in anew).
     """
     if verifier is not None and OidcVerifier.looks_like_jwt(token):
         try:
             identity = await verifier.verify(token)
+        except IssuerUnreachable as exc:
+            raise Unavailable(f"cannot check the token now: {exc}") from exc
         except InvalidJwt as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
         return await access.principal_for_oidc(identity)

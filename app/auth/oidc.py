@@ -58,6 +58,11 @@ class InvalidJwt(Exception):
     """The JWT is not accepted. The message is fit for logs and never contains the token."""
 
 
+class IssuerUnreachable(InvalidJwt):
+    """The JWT cannot be checked now: its issuer's signing keys could not be fetched. Not the
+    caller's fault, so not an answer about its credentials."""
+
+
 @dataclass(frozen=True, slots=True)
 class OidcIdentity:
     """Who a verified JWT speaks for.
@@ -121,7 +126,7 @@ class OidcVerifier:
             key = await self._keys[issuer.issuer].key(header.get("kid"), alg)  # PyJWT: str or None
         except KeysUnreachable:
             # the reason (an internal URL or address) is logged where the fetch failed
-            raise InvalidJwt(
+            raise IssuerUnreachable(
                 f"JWT from {issuer.issuer}: the issuer's signing keys could not be fetched"
             ) from None
         except KeyUnavailable as exc:

@@ -15,7 +15,7 @@ a new collection renamed over the old one, dropTarget, would do).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +50,20 @@ FEED_ID = "feed"
 # In VULNDB_STATE beside the feed record: the last generation number handed out (`last`) and
 # the generations that may still have collections (`live`).
 GENERATIONS_ID = "generations"
+
+
+# What an import writes: documents one by one, from a plain or an asynchronous iterable (a
+# caller that reads and parses a feed can do that off the event loop).
+Rows = Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]]
+
+
+async def _each(rows: Rows) -> AsyncIterator[Mapping[str, Any]]:
+    if isinstance(rows, AsyncIterable):
+        async for row in rows:
+            yield row
+    else:
+        for row in rows:
+            yield row
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +185,7 @@ class VulnerabilityRepository:
                     best[row["cve"]] = row
         return best
 
-    async def apply_scores(
-        self, rows: Iterable[Mapping[str, Any]], ecosystems: Iterable[str]
-    ) -> ImportCounts:
+    async def apply_scores(self, rows: Rows, ecosystems: Iterable[str]) -> ImportCounts:
         """Store the score rows of a complete feed, as apply_import stores advisories: rows of
         records the feed no longer holds are deleted when every ecosystem of their record is
         among `ecosystems` (NO_ECOSYSTEM for records naming none), read after `rows`."""
@@ -181,16 +193,21 @@ class VulnerabilityRepository:
         seen: set[str] = set()
         totals = [0, 0, 0]
         batch: dict[str, Doc] = {}
-        for row in [*rows, None]:
-            if row is not None:
-                stored = {**row, "_id": score_id(row)}
-                stored["hash"] = content_hash(stored)
-                batch[stored["_id"]] = stored
-            if batch and (row is None or len(batch) >= BATCH):
-                counts = await write_changed(target, batch)
-                totals = [t + c for t, c in zip(totals, counts, strict=True)]
-                seen.update(batch)
-                batch = {}
+
+        async def write() -> None:
+            counts = await write_changed(target, batch)
+            totals[:] = [t + c for t, c in zip(totals, counts, strict=True)]
+            seen.update(batch)
+            batch.clear()
+
+        async for row in _each(rows):
+            stored = {**row, "_id": score_id(row)}
+            stored["hash"] = content_hash(stored)
+            batch[stored["_id"]] = stored
+            if len(batch) >= BATCH:
+                await write()
+        if batch:
+            await write()
         covered = set(ecosystems)
 
         def gone(doc: Doc) -> bool:
@@ -199,9 +216,7 @@ class VulnerabilityRepository:
         deleted = await delete_unseen(target, {}, seen, also=gone)
         return ImportCounts(totals[0], totals[1], totals[2], deleted)
 
-    async def apply_import(
-        self, docs: Iterable[Mapping[str, Any]], ecosystems: Iterable[str] = ()
-    ) -> ImportCounts:
+    async def apply_import(self, docs: Rows, ecosystems: Iterable[str] = ()) -> ImportCounts:
         """Store a complete feed: write changed and new advisories, then delete the stored
         advisories of every covered ecosystem that the feed no longer holds.
 
@@ -214,7 +229,7 @@ class VulnerabilityRepository:
         covered: set[str] = set()
         inserted = updated = unchanged = 0
         batch: dict[str, Doc] = {}
-        for doc in docs:
+        async for doc in _each(docs):
             stored = {**doc, "_id": advisory_id(doc)}
             stored["hash"] = content_hash(stored)
             batch[stored["_id"]] = stored

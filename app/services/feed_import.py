@@ -10,15 +10,17 @@ force only once complete, so an import that stops half-way leaves the previous f
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
 import sys
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pymongo.asynchronous.database import AsyncDatabase
@@ -39,6 +41,9 @@ from storage.vulnerabilities import NO_ECOSYSTEM, ImportCounts, VulnerabilityRep
 
 class FeedInputError(Exception):
     """The path is missing, unreadable, or holds no usable OSV record."""
+
+
+Row = TypeVar("Row")
 
 
 @dataclass
@@ -82,12 +87,12 @@ async def import_feed(
         covered: set[str] = set()
         with tqdm(total=report.files, unit="file", file=sys.stderr, disable=not progress) as bar:
             entries = _advisories(_read_all(sources, report, bar), report, covered)
-            report.counts = await repo.apply_import(entries, covered)
+            report.counts = await repo.apply_import(_in_thread(entries), covered)
         if not covered:
             raise FeedInputError(_nothing_usable(paths, report))
         scored: set[str] = set()
         rows = _scores(_read_all(sources, ImportReport(), _silent()), scored)
-        report.score_counts = await repo.apply_scores(rows, scored)
+        report.score_counts = await repo.apply_scores(_in_thread(rows), scored)
         state = await repo.set_feed(imported_at=clock())
     except BaseException:
         with contextlib.suppress(StorageError):  # else a later import drops what this one wrote
@@ -114,6 +119,14 @@ def _feed_files(path: Path) -> tuple[bool, list[str]]:
     if path.suffix == ".json":
         return False, [str(path)]
     raise FeedInputError(f"{path} is neither a directory, a .zip nor a .json file")
+
+
+async def _in_thread(items: Iterator[Row], chunk: int = 256) -> AsyncIterator[Row]:
+    """The items of a blocking iterator (archive members read, JSON parsed), drawn a chunk at
+    a time in a worker thread: the service's event loop keeps answering during a sync."""
+    while batch := await asyncio.to_thread(lambda: list(itertools.islice(items, chunk))):
+        for item in batch:
+            yield item
 
 
 def _read(

@@ -1,5 +1,5 @@
 """MongoDB repositories (`images`, `watched_images`, `leases`, `vulnerabilities`, `cve_scores`,
-`vulndb_state`, `api_tokens`, `roles`) and, in `storage.query`, the search language: parser,
+`vulndb_state`, `api_tokens`, `roles`, `role_names`) and, in `storage.query`, the search language: parser,
 filters, sort plans, keyset ranges, indexes, `_search` copies and `_sort` keys.
 
 Workarounds for the local store nx-27017 (MongoDB wire protocol on SQLite, used by `make run`

@@ -47,6 +47,7 @@ CVE_FIRST_SEEN = "cve_first_seen"
 LEASES = "leases"
 API_TOKENS = "api_tokens"
 ROLES = "roles"
+ROLE_NAMES = "role_names"
 
 # The feed's indexes, on every generation of its collections (storage/vulnerabilities.py).
 ADVISORY_INDEXES = [IndexModel([("ecosystem", 1), ("package", 1)], name="idx_ecosystem_package")]

@@ -1,4 +1,6 @@
-"""The `roles` collection: custom roles, each a name and a permission set."""
+"""The `roles` collection: custom roles, each a name and a permission set; `role_names` holds
+each role's lookalike key (its name as a person would read it), so that two roles that could
+pass for each other cannot both be created, even at the same moment on two replicas."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from storage.mongo import ROLES, guarded
+from storage.mongo import ROLE_NAMES, ROLES, guarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,22 +30,35 @@ class RoleRepository:
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], *, max_time_ms: int = 10_000) -> None:
         self._roles: AsyncCollection[dict[str, Any]] = db[ROLES]
+        self._names: AsyncCollection[dict[str, Any]] = db[ROLE_NAMES]
         self._max_time_ms = max_time_ms
 
-    async def insert(self, role: RoleRecord) -> bool:
-        """Store a new role; False when one of that name exists already."""
+    async def insert(self, role: RoleRecord, lookalike_key: str) -> str | None:
+        """Store a new role. None when stored; else the name of the role that has its name or
+        its `lookalike_key` already (the new one is not kept then).
+
+        The role is written first, then its key: of two roles with one key created at once,
+        the one whose key write comes second removes itself. A role stored without its key (a
+        writer that stopped in between, or an older version) is found by the caller's check
+        of the listed names."""
         doc = {
             "_id": role.name,
             "description": role.description,
             "permissions": dict(role.permissions),
         }
 
-        async def insert() -> bool:
+        async def insert() -> str | None:
             try:
                 await self._roles.insert_one(doc)
             except DuplicateKeyError:
-                return False
-            return True
+                return role.name
+            try:
+                await self._names.insert_one({"_id": lookalike_key, "role": role.name})
+            except DuplicateKeyError:
+                holder = await self._names.find_one({"_id": lookalike_key})
+                await self._roles.delete_one({"_id": role.name})
+                return str((holder or {}).get("role") or role.name)
+            return None
 
         return await guarded(insert, timeout_ms=self._max_time_ms, write=True)
 

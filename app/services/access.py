@@ -288,8 +288,11 @@ class AccessService:
             description=description,
             permissions={resource: access.name for resource, access in granted.items()},
         )
-        if not await self._roles.insert(record):
+        taken_by = await self._roles.insert(record, _lookalike_key(name))
+        if taken_by == name:
             raise InvalidArgument(f'role "{name}" already exists')
+        if taken_by is not None:  # created at the same moment as this one
+            raise InvalidArgument(f'role "{name}" already exists as role "{taken_by}"')
         self._custom_roles.clear()
         return custom_role(record)
 

@@ -247,6 +247,22 @@ async def test_create_role_refuses(db: Any, name: str, permissions: Any, message
         await replica(db).create_role(name, permissions)
 
 
+async def test_lookalike_roles_created_at_the_same_moment_cannot_both_exist(db: Any) -> None:
+    """Each check of the names in use runs before either role is stored; the keys decide."""
+    first, second = replica(db), replica(db)
+    outcomes = await asyncio.gather(
+        first.create_role("Auditor", {"Image": Access.READ_ACCESS}),
+        second.create_role("ＡUDITOR", {"Image": Access.READ_WRITE_ACCESS}),
+        return_exceptions=True,
+    )
+    refused = [o for o in outcomes if isinstance(o, InvalidArgument)]
+    assert len(refused) == 1, outcomes
+    assert "already exists as role" in str(refused[0])
+    custom = [r.name for r in await first.list_roles() if not r.built_in]
+    assert len(custom) == 1
+    assert custom[0] in ("Auditor", "ＡUDITOR")
+
+
 async def test_a_role_name_is_taken_once(db: Any) -> None:
     access = replica(db)
     await access.create_role("r", {"Image": Access.READ_ACCESS})

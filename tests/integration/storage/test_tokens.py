@@ -86,9 +86,12 @@ async def test_the_hash_is_unique_once_indexes_exist(db: Any) -> None:
 async def test_roles_are_stored_once_per_name_and_listed_by_name(db: Any) -> None:
     roles = RoleRepository(db)
     viewer = RoleRecord("viewer", "reads images", {"Image": "READ_ACCESS"})
-    assert await roles.insert(viewer)
-    assert not await roles.insert(RoleRecord("viewer", "other", {}))
-    assert await roles.insert(RoleRecord("auditor"))
+    assert await roles.insert(viewer, "viewer") is None
+    assert await roles.insert(RoleRecord("viewer", "other", {}), "viewer") == "viewer"
+    assert await roles.insert(RoleRecord("auditor"), "auditor") is None
+    # another name with a key already held: named, and not kept
+    assert await roles.insert(RoleRecord("AUDITOR"), "auditor") == "auditor"
+    assert await roles.get("AUDITOR") is None
     assert await roles.get("viewer") == viewer
     assert await roles.get("missing") is None
     assert [r.name for r in await roles.list()] == ["auditor", "viewer"]

@@ -1,6 +1,6 @@
 """MongoDB repositories (`images`, `watched_images`, `leases`, `vulnerabilities`, `cve_scores`,
-`vulndb_state`, `api_tokens`, `roles`, `role_names`) and, in `storage.query`, the search language: parser,
-filters, sort plans, keyset ranges, indexes, `_search` copies and `_sort` keys.
+`vulndb_state`, `api_tokens`, `roles`, `role_names`) and, in `storage.query`, the search
+language: parser, filters, sort plans, keyset ranges, indexes, `_search` copies and `_sort` keys.
 
 Workarounds for the local store nx-27017 (MongoDB wire protocol on SQLite, used by `make run`
 and the tests). Each is marked by a comment starting `nx-27017:` that says what MongoDB would

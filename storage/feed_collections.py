@@ -4,7 +4,7 @@ what a complete feed no longer holds, the version digest, and copying a generati
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -19,6 +19,52 @@ BATCH = 500  # documents per bulk write, ids per `$in`
 # Imports scan and write the whole collection; a lookup's limit would be too tight for that.
 IMPORT_TIME_MS = 600_000
 _MASK = (1 << 256) - 1
+
+
+# What an import writes: documents one by one, from a plain or an asynchronous iterable (a
+# caller that reads and parses a feed can do that off the event loop).
+Rows = Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]]
+
+
+async def _each(rows: Rows) -> AsyncIterator[Mapping[str, Any]]:
+    if isinstance(rows, AsyncIterable):
+        async for row in rows:
+            yield row
+    else:
+        for row in rows:
+            yield row
+
+
+async def write_rows(
+    collection: AsyncCollection[Doc],
+    rows: Rows,
+    id_of: Callable[[Mapping[str, Any]], str],
+    *,
+    also: Callable[[Doc], None] = lambda doc: None,
+) -> tuple[tuple[int, int, int], set[str]]:
+    """Every row stored under its id with its content hash, written in batches where it
+    changed; `also` sees each stored row. Returns (inserted, updated, unchanged) and the ids
+    written (a row that appears twice: the last one wins)."""
+    seen: set[str] = set()
+    totals = (0, 0, 0)
+    batch: dict[str, Doc] = {}
+
+    async def write() -> None:
+        nonlocal totals
+        counts = await write_changed(collection, batch)
+        totals = (totals[0] + counts[0], totals[1] + counts[1], totals[2] + counts[2])
+        seen.update(batch)
+        batch.clear()
+
+    async for row in _each(rows):
+        stored = {**row, "_id": id_of(row)}
+        stored["hash"] = content_hash(stored)
+        batch[stored["_id"]] = stored
+        also(stored)
+        if len(batch) >= BATCH:
+            await write()
+    await write()
+    return totals, seen
 
 
 def content_hash(doc: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ a new collection renamed over the old one, dropTarget, would do).
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,11 +29,11 @@ from storage.errors import StorageError
 from storage.feed_collections import (
     BATCH,
     IMPORT_TIME_MS,
-    content_hash,
+    Rows,
     copy_collection,
     delete_unseen,
     summarize,
-    write_changed,
+    write_rows,
 )
 from storage.mongo import (
     ADVISORY_INDEXES,
@@ -50,20 +50,6 @@ FEED_ID = "feed"
 # In VULNDB_STATE beside the feed record: the last generation number handed out (`last`) and
 # the generations that may still have collections (`live`).
 GENERATIONS_ID = "generations"
-
-
-# What an import writes: documents one by one, from a plain or an asynchronous iterable (a
-# caller that reads and parses a feed can do that off the event loop).
-Rows = Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]]
-
-
-async def _each(rows: Rows) -> AsyncIterator[Mapping[str, Any]]:
-    if isinstance(rows, AsyncIterable):
-        async for row in rows:
-            yield row
-    else:
-        for row in rows:
-            yield row
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,31 +176,14 @@ class VulnerabilityRepository:
         records the feed no longer holds are deleted when every ecosystem of their record is
         among `ecosystems` (NO_ECOSYSTEM for records naming none), read after `rows`."""
         _, target = await self._target()
-        seen: set[str] = set()
-        totals = [0, 0, 0]
-        batch: dict[str, Doc] = {}
-
-        async def write() -> None:
-            counts = await write_changed(target, batch)
-            totals[:] = [t + c for t, c in zip(totals, counts, strict=True)]
-            seen.update(batch)
-            batch.clear()
-
-        async for row in _each(rows):
-            stored = {**row, "_id": score_id(row)}
-            stored["hash"] = content_hash(stored)
-            batch[stored["_id"]] = stored
-            if len(batch) >= BATCH:
-                await write()
-        if batch:
-            await write()
+        counts, seen = await write_rows(target, rows, score_id)
         covered = set(ecosystems)
 
         def gone(doc: Doc) -> bool:
             return set(doc.get("ecosystems") or [NO_ECOSYSTEM]) <= covered
 
         deleted = await delete_unseen(target, {}, seen, also=gone)
-        return ImportCounts(totals[0], totals[1], totals[2], deleted)
+        return ImportCounts(*counts, deleted)
 
     async def apply_import(self, docs: Rows, ecosystems: Iterable[str] = ()) -> ImportCounts:
         """Store a complete feed: write changed and new advisories, then delete the stored
@@ -225,26 +194,13 @@ class VulnerabilityRepository:
         both are left alone. A document that appears twice: the last one wins.
         """
         target, _ = await self._target()
-        seen: set[str] = set()
         covered: set[str] = set()
-        inserted = updated = unchanged = 0
-        batch: dict[str, Doc] = {}
-        async for doc in _each(docs):
-            stored = {**doc, "_id": advisory_id(doc)}
-            stored["hash"] = content_hash(stored)
-            batch[stored["_id"]] = stored
-            covered.add(stored["ecosystem"])
-            if len(batch) >= BATCH:
-                ins, upd, same = await write_changed(target, batch)
-                inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
-                seen.update(batch)
-                batch = {}
-        ins, upd, same = await write_changed(target, batch)
-        inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
-        seen.update(batch)
+        counts, seen = await write_rows(
+            target, docs, advisory_id, also=lambda doc: covered.add(doc["ecosystem"])
+        )
         covered.update(ecosystems)
         deleted = await self._delete_missing(target, covered, seen)
-        return ImportCounts(inserted, updated, unchanged, deleted)
+        return ImportCounts(*counts, deleted)
 
     async def get_feed(self) -> FeedState | None:
         doc = await guarded(

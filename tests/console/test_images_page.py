@@ -1,67 +1,27 @@
 """The images page in Chromium: search, count and rows as the API gives them, sorting, paging,
-completion, a link that reproduces a view, export, delete by query, the keyboard path,
-accessibility on a laptop and a phone."""
+completion, a link that reproduces a view, the keyboard path, accessibility on a laptop and a
+phone. Export and delete: test_images_actions.py."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from playwright.async_api import Page, expect
 
-from app.auth.permissions import ANALYST
-from tests.console.steps import call_api, sign_in_at
+from tests.console.image_catalog import (
+    CRITICAL_DEBIAN,
+    NAMES,
+    ROWS,
+    api_count,
+    api_names,
+    catalog,
+    search,
+)
+from tests.console.steps import sign_in_at
 from tests.support.browser import BrowserWatch, axe_check, screenshot, sign_in
-from tests.support.images import component, digest, image, vuln
 from tests.support.raw_http import Served
-
-ROWS = "table[aria-label=Images] tbody tr"
-NAMES = f"{ROWS} td:first-child a"
-CRITICAL_DEBIAN = "Severity:CRITICAL_VULNERABILITY_SEVERITY+Image OS:debian"
-
-
-def catalog(count: int = 60) -> list[dict[str, Any]]:
-    """Images of three teams, half Debian, a critical CVE in every fourth, a fixable important
-    one in every third, CVSS rising with the number."""
-    images = []
-    for i in range(count):
-        vulns = [vuln(f"CVE-2024-{1000 + i}", 2.0 + (i % 50) / 10, "LOW")]
-        if i % 4 == 0:
-            vulns.append(vuln(f"CVE-2023-{2000 + i}", 9.0 + (i % 10) / 10, "CRITICAL"))
-        if i % 3 == 0:
-            vulns.append(vuln("CVE-2022-0001", 7.5, "IMPORTANT", fixed_by="1.2.4"))
-        images.append(
-            image(
-                f"registry.example.com/team{i % 3}/app{i:02d}:1.{i}",
-                component("openssl", f"1.{i}", *vulns),
-                os="debian:12" if i % 2 == 0 else "alpine:3.20",
-                created=f"2024-0{1 + i % 9}-1{i % 10}T08:00:00Z",
-                last_updated=f"2024-06-01T00:{i:02d}:00Z",
-            )
-        )
-    return images
-
-
-async def api_names(console: Served, token: str, **params: str) -> list[str]:
-    status, body = await call_api(console, token, "GET", "/v1/images?" + urlencode(params))
-    assert status == 200, body
-    return [row["name"] for row in body.get("images", [])]
-
-
-async def api_count(console: Served, token: str, query: str = "") -> int:
-    path = "/v1/imagescount?" + urlencode({"query": query})
-    status, body = await call_api(console, token, "GET", path)
-    assert status == 200, body
-    return int(body["count"])
-
-
-async def search(page: Page, query: str) -> None:
-    bar = page.get_by_role("combobox", name="Search")
-    await bar.fill(query)
-    await bar.press("Enter")
 
 
 async def test_a_typed_query_shows_the_count_and_rows_the_api_gives_without_a_reload(
@@ -195,71 +155,6 @@ async def test_a_bad_query_is_explained_and_nothing_is_listed(
     await search(page, "Nonsense Label:x")
     await expect(page.get_by_role("alert")).to_contain_text("Nonsense Label")
     await expect(page.locator(ROWS)).to_have_count(0)
-
-
-async def test_delete_by_query_shows_the_dry_run_count_before_deleting(
-    page: Page, console: Served, admin_token: str, put_images: Any
-) -> None:
-    await put_images(catalog(30))
-    await sign_in(page, admin_token)
-    query = "Image:registry.example.com/team2"
-    await search(page, query)
-    selected = await api_count(console, admin_token, query)
-    await expect(page.locator(".count")).to_have_text(f"{selected} images match")
-
-    await page.get_by_role("button", name="Delete matching…").click()
-    dialog = page.get_by_role("dialog", name="Delete images")
-    await expect(dialog).to_contain_text(f"{selected} images match")
-    assert await api_count(console, admin_token) == 30  # a dry run deleted nothing
-
-    await dialog.get_by_role("button", name=f"Delete {selected} images").click()
-    await expect(dialog).to_have_count(0)
-    await expect(page.locator(".count")).to_have_text("0 images match")
-    assert await api_count(console, admin_token, query) == 0
-    assert await api_count(console, admin_token) == 30 - selected
-
-
-async def test_without_a_query_delete_is_disabled(
-    page: Page, admin_token: str, put_images: Any
-) -> None:
-    await put_images(catalog(3))
-    await sign_in(page, admin_token)
-    await expect(page.get_by_role("button", name="Delete matching…")).to_be_disabled()
-
-
-async def test_an_analyst_sees_neither_delete_nor_scan(
-    page: Page, token_for: Any, put_images: Any
-) -> None:
-    await put_images(catalog(3))
-    await sign_in(page, await token_for(ANALYST, name="analyst"))
-    await expect(page.locator(NAMES)).to_have_count(3)
-    await expect(page.get_by_role("button", name="Delete matching…")).to_have_count(0)
-    navigation = page.get_by_role("navigation", name="Main")
-    await expect(navigation.get_by_role("link", name="Images", exact=True)).to_be_visible()
-    await expect(navigation.get_by_role("link", name="Scan", exact=True)).to_have_count(0)
-    await expect(page.get_by_role("button", name="Export NDJSON")).to_be_visible()
-
-
-async def test_export_downloads_the_query_as_ndjson(
-    page: Page, console: Served, admin_token: str, put_images: Any
-) -> None:
-    await put_images(catalog(20))
-    await sign_in(page, admin_token)
-    query = "Image OS:alpine"
-    await search(page, query)
-    await expect(page.locator(".count")).to_have_text("10 images match")
-
-    async with page.expect_download() as download_info:
-        await page.get_by_role("button", name="Export NDJSON").click()
-    download = await download_info.value
-    assert download.suggested_filename.endswith(".ndjson")
-    saved = Path(await download.path())
-    lines = (await asyncio.to_thread(saved.read_text)).splitlines()
-    exported = sorted(json.loads(line)["result"]["image"]["name"]["fullName"] for line in lines)
-    assert exported == sorted(await api_names(console, admin_token, query=query))
-    await expect(page.get_by_role("status").filter(has_text="Exported")).to_have_text(
-        "Exported 10 lines."
-    )
 
 
 async def test_an_empty_inventory_says_what_to_do(page: Page, admin_token: str) -> None:
@@ -415,33 +310,3 @@ async def test_sorting_and_paging_keep_the_keyboard_focus_where_it_was(
     await expect(page.get_by_role("link", name="First page")).to_be_visible()
     await expect(page.locator(NAMES)).to_have_count(10)
     await expect(page.get_by_role("combobox", name="Search")).not_to_be_focused()
-
-
-async def test_after_a_delete_the_page_says_how_many_went(
-    page: Page, admin_token: str, put_images: Any
-) -> None:
-    await put_images(catalog(6))
-    await sign_in(page, admin_token)
-    await search(page, "Image OS:alpine")
-    await page.get_by_role("button", name="Delete matching…").click()
-    await page.get_by_role("dialog").get_by_role("button", name="Delete 3 images").click()
-    await expect(page.get_by_role("status").filter(has_text="Deleted")).to_have_text(
-        "Deleted 3 images."
-    )
-
-
-async def test_a_large_export_is_confirmed_first_with_the_command_line_way(
-    page: Page, admin_token: str, put_images: Any
-) -> None:
-    """Over 10,000 images the browser would hold the whole file: it asks first, and says how
-    the command line streams it to disk instead."""
-    bare = image("registry.example.com/bulk/app:1", scanned=None)
-    await put_images([{**bare, "id": digest(f"bulk-{i}")} for i in range(10_001)])
-    await sign_in(page, admin_token)
-    await page.get_by_role("button", name="Export NDJSON").click()
-    dialog = page.get_by_role("dialog", name="A large export")
-    await expect(dialog).to_contain_text("10,001 images")
-    await expect(dialog).to_contain_text("curl -sN")
-    await dialog.get_by_role("button", name="Cancel").click()
-    await expect(dialog).to_have_count(0)
-    await expect(page.get_by_role("button", name="Export NDJSON")).to_be_focused()

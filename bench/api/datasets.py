@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +19,7 @@ from pymongo import MongoClient
 
 from bench.api.timing import log
 from bench.children import Child, child, free_port, module, run_json, wait_http_ok
-from bench.common import IMAGE_SERVICE, LOOPBACK, WORK
+from bench.common import IMAGE_SERVICE, LOOPBACK, WORK, git_commit, machine
 from bench.tokens import cli_token
 
 
@@ -180,3 +184,34 @@ def ndjson_file(ds: Dataset, base: str, token_file: Path) -> Path:
             raise RuntimeError(f"export of {ds.db} for the in-memory run failed: {result}")
         partial.rename(path)
     return path
+
+
+def measure_on_bench_store(
+    args: Any,
+    results: Path,
+    out: dict[str, Any],
+    measure: Callable[[Store], dict[str, Any]],
+    write_section: Callable[[Path, dict[str, Any]], None],
+) -> int:
+    """A benchmark that keeps its own RESULTS.md section (bench.common.add_section_arguments):
+    rewrite the section from the last run with `--render-only`; else start nx-27017 on the
+    bench store, add what `measure` returns to `out` (with the date, machine, load, commit),
+    keep it in `results` and write the section."""
+    from app.cli.local_store import start_local_store
+
+    if args.render_only:
+        write_section(args.results, json.loads(results.read_text()))
+        return 0
+    WORK.mkdir(parents=True, exist_ok=True)
+    out = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(), **out}
+    local = start_local_store(args.store_dir)
+    try:
+        out["load_before"] = os.getloadavg()
+        out.update(measure(Store(uri=local.uri, pid=local.process.pid)))
+        out["load_after"] = os.getloadavg()
+    finally:
+        local.stop()
+    out["git"] = git_commit()
+    results.write_text(json.dumps(out, indent=1))
+    write_section(args.results, out)
+    return 0

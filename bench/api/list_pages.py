@@ -16,14 +16,12 @@ import argparse
 import contextlib
 import http.client
 import json
-import os
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.api.datasets import Dataset, Store, ensure_dataset, nx_token
+from bench.api.datasets import Dataset, Store, ensure_dataset, measure_on_bench_store, nx_token
 from bench.api.timing import log
 from bench.children import child, free_port, wait_http_ok
 from bench.common import (
@@ -31,8 +29,6 @@ from bench.common import (
     LOOPBACK,
     WORK,
     add_section_arguments,
-    git_commit,
-    machine,
     median,
     percentile,
     replace_section,
@@ -162,30 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="the datasets' generator seed")
     add_section_arguments(parser)
     args = parser.parse_args(argv)
-    if args.render_only:
-        write_section(args.results, json.loads(RESULTS.read_text()))
-        return 0
-    from app.cli.local_store import start_local_store
-
-    WORK.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    out: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "repeat": args.repeat,
-    }
-    local = start_local_store(args.store_dir)
-    try:
-        store = Store(uri=local.uri, pid=local.process.pid)
-        out["load_before"] = os.getloadavg()
-        out["sizes"] = run(store, sizes, args.seed, args.repeat)
-        out["load_after"] = os.getloadavg()
-    finally:
-        local.stop()
-    out["git"] = git_commit()
-    RESULTS.write_text(json.dumps(out, indent=1))
-    write_section(args.results, out)
-    return 0
+    return measure_on_bench_store(
+        args,
+        RESULTS,
+        {"repeat": args.repeat},
+        lambda store: {"sizes": run(store, sizes, args.seed, args.repeat)},
+        write_section,
+    )
 
 
 def write_section(path: Path, out: dict[str, Any]) -> None:

@@ -18,23 +18,26 @@ import argparse
 import asyncio
 import http.client
 import json
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.api.datasets import Dataset, Store, ensure_dataset, nx_token, serve_nx
+from bench.api.datasets import (
+    Dataset,
+    Store,
+    ensure_dataset,
+    measure_on_bench_store,
+    nx_token,
+    serve_nx,
+)
 from bench.api.timing import log
 from bench.children import free_port, wait_http_ok
 from bench.common import (
     LOOPBACK,
     WORK,
     add_section_arguments,
-    git_commit,
-    machine,
     median,
     percentile,
     replace_section,
@@ -158,32 +161,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="the dataset's generator seed")
     add_section_arguments(parser)
     args = parser.parse_args(argv)
-    if args.render_only:
-        write_section(args.results, json.loads(RESULTS.read_text()))
-        return 0
-    from app.cli.local_store import start_local_store
-
-    WORK.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "count": args.count,
-        "rounds": args.rounds,
-        "query": QUERY,
-        "load_before": os.getloadavg(),
-    }
-    local = start_local_store(args.store_dir)
-    try:
-        out.update(
-            run(Store(uri=local.uri, pid=local.process.pid), args.count, args.seed, args.rounds)
-        )
-    finally:
-        local.stop()
-    out["load_after"] = os.getloadavg()
-    out["git"] = git_commit()
-    RESULTS.write_text(json.dumps(out, indent=1))
-    write_section(args.results, out)
-    return 0
+    out = {"count": args.count, "rounds": args.rounds, "query": QUERY}
+    return measure_on_bench_store(
+        args,
+        RESULTS,
+        out,
+        lambda store: run(store, args.count, args.seed, args.rounds),
+        write_section,
+    )
 
 
 def write_section(path: Path, out: dict[str, Any]) -> None:

@@ -6,9 +6,7 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,8 @@ from app.cli.local_store import LocalStore
 from app.composition import build_images
 from app.config import Settings
 from schemas.image import normalize_image
-from storage.mongo import open_client
 from storage.vulnerabilities import generation_names
+from tests.support.osv_feed import osv_record
 
 
 def cli(store: LocalStore, database: str, *args: str) -> Any:
@@ -34,28 +32,12 @@ def cli(store: LocalStore, database: str, *args: str) -> Any:
     )
 
 
-def osv(osv_id: str, ecosystem: str, name: str, fixed: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": osv_id,
-        "modified": "2024-05-01T10:00:00Z",
-        "aliases": [f"CVE-2024-{osv_id[-1]}"],
-        "affected": [
-            {
-                "package": {"ecosystem": ecosystem, "name": name},
-                "ranges": [
-                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}
-                ],
-            }
-        ],
-        **extra,
-    }
-
-
 RECORDS = {
-    "Debian/DSA-1.json": osv("DSA-1", "Debian:12", "openssl", "3.0.13-1"),
-    "Debian/DSA-2.json": osv("DSA-2", "Debian:12", "curl", "7.88.1-10"),
-    "PyPI/GHSA-3.json": osv("GHSA-3", "PyPI", "requests", "2.32.0"),
-    "crates.io/RUSTSEC-4.json": osv("RUSTSEC-4", "crates.io", "y", "1.0"),  # not matched: skipped
+    "Debian/DSA-1.json": osv_record("DSA-1", "Debian:12", "openssl", "3.0.13-1"),
+    "Debian/DSA-2.json": osv_record("DSA-2", "Debian:12", "curl", "7.88.1-10"),
+    "PyPI/GHSA-3.json": osv_record("GHSA-3", "PyPI", "requests", "2.32.0"),
+    # not matched: skipped
+    "crates.io/RUSTSEC-4.json": osv_record("RUSTSEC-4", "crates.io", "y", "1.0"),
 }
 
 
@@ -72,19 +54,6 @@ def write_zip(path: Path, records: dict[str, dict[str, Any]]) -> Path:
         for name, record in records.items():
             archive.writestr(name.rsplit("/", 1)[-1], json.dumps(record))
     return path
-
-
-@pytest.fixture
-def database() -> str:
-    return f"vulndb_{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-async def mongo(nx_store: LocalStore, database: str) -> AsyncIterator[Any]:
-    client = open_client(nx_store.uri, timeout_ms=5000)
-    yield client[database]
-    await client.drop_database(database)
-    await client.close()
 
 
 async def in_force(db: Any) -> Any:
@@ -133,8 +102,8 @@ async def test_a_changed_zip_updates_and_deletes(
 ) -> None:
     assert cli(nx_store, database, str(write_zip(tmp_path / "a.zip", RECORDS))).returncode == 0
     changed = {
-        "Debian/DSA-1.json": osv("DSA-1", "Debian:12", "openssl", "3.0.14-1"),
-        "Debian/DSA-5.json": osv("DSA-5", "Debian:12", "zlib", "1.3-1"),
+        "Debian/DSA-1.json": osv_record("DSA-1", "Debian:12", "openssl", "3.0.14-1"),
+        "Debian/DSA-5.json": osv_record("DSA-5", "Debian:12", "zlib", "1.3-1"),
     }
     result = cli(nx_store, database, "--no-progress", str(write_zip(tmp_path / "b.zip", changed)))
     assert result.returncode == 0, result.stderr.decode()

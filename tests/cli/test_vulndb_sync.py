@@ -8,8 +8,6 @@ import hashlib
 import os
 import signal
 import sys
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +17,6 @@ from app.cli.local_store import LocalStore
 from app.composition import build_images
 from app.config import Settings
 from schemas.image import normalize_image
-from storage.mongo import open_client
 from storage.vulnerabilities import VulnerabilityRepository, generation_names
 from tests.support.osv_feed import FeedServer, corrupt_member, osv_record, zip_of
 
@@ -36,19 +33,6 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
-
-
-@pytest.fixture
-def database() -> str:
-    return f"vulndb_sync_{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-async def mongo(nx_store: LocalStore, database: str) -> AsyncIterator[Any]:
-    client = open_client(nx_store.uri, timeout_ms=5000)
-    yield client[database]
-    await client.drop_database(database)
-    await client.close()
 
 
 @pytest.fixture

@@ -15,24 +15,17 @@ import pytest
 
 from app.services import feed_import
 from storage.mongo import open_client
+from tests.support.osv_feed import osv_record
 
 RECORDS = 600  # more than two chunks
 
 
 def _record(n: int) -> dict[str, Any]:
-    return {
-        "id": f"DSA-{n}",
-        "modified": "2024-05-01T10:00:00Z",
+    vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    record = osv_record(f"DSA-{n}", "Debian:12", f"pkg{n}", "1.0")
+    return record | {
         "aliases": [f"CVE-2024-{n}"],
-        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
-        "affected": [
-            {
-                "package": {"ecosystem": "Debian:12", "name": f"pkg{n}"},
-                "ranges": [
-                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}
-                ],
-            }
-        ],
+        "severity": [{"type": "CVSS_V3", "score": vector}],
     }
 
 
